@@ -1,0 +1,122 @@
+//! Settings: built-in defaults, then a TOML file (`--config` or `LEARNLOOP_CONFIG`), then
+//! `LEARNLOOP_*` environment variables, then command-line flags. Unknown keys in the file are
+//! refused, so a typo never goes unnoticed.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+pub const DEFAULT_DATABASE: &str = "sqlite://data/learnloop.db";
+pub const DEMO_DATABASE: &str = "sqlite://data/demo.db";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Address and port to listen on.
+    pub bind: SocketAddr,
+    /// `sqlite://PATH` or `postgres://USER@HOST/DB`. Unset means the embedded SQLite file
+    /// (`data/learnloop.db`, or `data/demo.db` for the demo).
+    pub database: Option<String>,
+    pub log_format: LogFormat,
+    /// A tracing filter such as `info` or `learnloop_web=debug,info`.
+    pub log_level: String,
+    /// Where the compiled CSS and scripts are served from.
+    pub assets_dir: PathBuf,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database: None,
+            log_format: LogFormat::Text,
+            log_level: "info".to_string(),
+            assets_dir: PathBuf::from("static"),
+            max_body_bytes: 2 * 1024 * 1024,
+        }
+    }
+}
+
+const ENV_KEYS: [&str; 6] = [
+    "bind",
+    "database",
+    "log_format",
+    "log_level",
+    "assets_dir",
+    "max_body_bytes",
+];
+
+/// Overrides given on the command line.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bind: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
+}
+
+impl Settings {
+    /// Loads the settings; the error is one line naming the key or file at fault.
+    pub fn load(config_file: Option<&Path>, overrides: &Overrides) -> Result<Settings, String> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(path) = config_file {
+            if !path.is_file() {
+                return Err(format!("config file {} does not exist", path.display()));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment = figment
+            .merge(Env::prefixed("LEARNLOOP_").only(&ENV_KEYS))
+            .merge(Serialized::defaults(overrides));
+        figment
+            .extract::<Settings>()
+            .map_err(|error| format!("invalid settings: {}", one_line(&error.to_string())))
+    }
+
+    /// The database URL to use, with the given fallback when none is configured.
+    pub fn database_or(&self, fallback: &str) -> String {
+        self.database
+            .clone()
+            .unwrap_or_else(|| fallback.to_string())
+    }
+
+    /// The effective settings as TOML, with any database password replaced by `***`.
+    pub fn redacted_toml(&self) -> String {
+        let mut shown = self.clone();
+        shown.database = Some(learnloop_core::db::redact_url(
+            &self.database_or(DEFAULT_DATABASE),
+        ));
+        toml_lines(&shown)
+    }
+}
+
+fn toml_lines(settings: &Settings) -> String {
+    format!(
+        "bind = \"{}\"\ndatabase = \"{}\"\nlog_format = \"{}\"\nlog_level = \"{}\"\nassets_dir = \"{}\"\nmax_body_bytes = {}\n",
+        settings.bind,
+        settings.database.clone().unwrap_or_default(),
+        match settings.log_format {
+            LogFormat::Text => "text",
+            LogFormat::Json => "json",
+        },
+        settings.log_level,
+        settings.assets_dir.display(),
+        settings.max_body_bytes
+    )
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}

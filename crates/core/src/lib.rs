@@ -1,0 +1,19 @@
+//! learnloop's core: domain types, rules and storage. No HTTP here.
+//!
+//! Each domain is a module named as users name it (`agencies`, `groups`, ...). Inside a domain:
+//! its types and rules, then its store functions, which take a connection or transaction.
+
+pub mod agencies;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod groups;
+pub mod migration;
+pub mod partnerships;
+pub mod people;
+pub mod settings;
+pub mod tokens;
+pub mod validate;
+
+pub use db::Db;
+pub use error::{CoreError, FieldError};

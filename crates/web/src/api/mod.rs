@@ -1,0 +1,135 @@
+//! The JSON API under `/api/v1`, described by OpenAPI 3.1 generated from the handlers.
+
+pub mod agencies;
+pub mod groups;
+pub mod partnerships;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use learnloop_core::{people, tokens};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::error::{ApiError, AppError, ErrorBody};
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "learnloop API",
+        description = "The JSON API of learnloop, the learning and improvement system of a local safeguarding partnership. Errors always have the shape {\"error\": {\"code\", \"message\", \"request_id\"}}.",
+    ),
+    components(schemas(ErrorBody)),
+    modifiers(&BearerToken),
+    tags(
+        (name = "reference data", description = "Partnerships, agencies and groups"),
+        (name = "operations", description = "Health, readiness and metrics"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerToken;
+
+impl Modify for BearerToken {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+/// A list of records: `{"items": [...], "total": n}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ListOf<T> {
+    pub items: Vec<T>,
+    pub total: usize,
+}
+
+impl<T> From<Vec<T>> for ListOf<T> {
+    fn from(items: Vec<T>) -> Self {
+        ListOf {
+            total: items.len(),
+            items,
+        }
+    }
+}
+
+/// A JSON body whose rejections use the API's error shape: malformed JSON 400, a missing or
+/// wrong content type 415, fields of the wrong type, missing or unknown 422, too large 413.
+pub struct ApiJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(request, state).await {
+            Ok(axum::Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(ApiError(json_rejection(rejection))),
+        }
+    }
+}
+
+fn json_rejection(rejection: JsonRejection) -> AppError {
+    match rejection {
+        JsonRejection::JsonSyntaxError(error) => AppError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            format!("The body is not valid JSON: {}", error.body_text()),
+        ),
+        JsonRejection::MissingJsonContentType(_) => AppError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Send the body as JSON with the header Content-Type: application/json",
+        ),
+        JsonRejection::JsonDataError(error) => AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            format!("The body does not fit this endpoint: {}", error.body_text()),
+        ),
+        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => AppError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "The body is larger than this service accepts",
+        ),
+        other => AppError::new(
+            StatusCode::BAD_REQUEST,
+            "unreadable_body",
+            format!("The body could not be read: {}", other.body_text()),
+        ),
+    }
+}
+
+/// The person an API request acts for, from `Authorization: Bearer <token>`.
+pub struct ApiCaller(pub people::Person);
+
+impl FromRequestParts<AppState> for ApiCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let presented = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or_else(|| ApiError(AppError::unauthorised()))?;
+        let person = tokens::authenticate(state.db.conn(), presented, chrono::Utc::now())
+            .await?
+            .ok_or_else(|| ApiError(AppError::unauthorised()))?;
+        Ok(ApiCaller(person))
+    }
+}

@@ -1,0 +1,131 @@
+//! Layers every response passes through: the request id and context, metrics, security
+//! headers, and a panic turned into an error page that leaks nothing.
+
+use std::any::Any;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::context::{self, RequestContext};
+use crate::error::{ApiError, AppError, PageError};
+use crate::state::AppState;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Gives the request a fresh id (never the client's), makes it and the team name available to
+/// the handlers and error renderers, logs the request by id and route, and returns the id in
+/// the `x-request-id` header.
+pub async fn request_context(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let method = request.method().clone();
+    let started = Instant::now();
+    let context = RequestContext {
+        request_id: request_id.clone(),
+        team_name: state.team_name(),
+    };
+    let mut response = context::scope(context, next.run(request)).await;
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+    tracing::info!(
+        request_id = %request_id,
+        method = %method,
+        status = response.status().as_u16(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "request"
+    );
+    response
+}
+
+/// Records the count and latency of matched routes under their route pattern (never the
+/// concrete path, which would hold ids).
+pub async fn record_metrics(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let started = Instant::now();
+    let method = request.method().as_str().to_string();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|path| path.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".to_string());
+    let response = next.run(request).await;
+    state.metrics.record(
+        &method,
+        &route,
+        response.status().as_u16(),
+        started.elapsed(),
+    );
+    response
+}
+
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; \
+     base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// Security headers on every response; `no-store` on everything but the static assets.
+pub async fn security_headers(request: Request, next: Next) -> Response {
+    let is_static = request.uri().path().starts_with("/static/");
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(
+        HeaderName::from_static("cross-origin-opener-policy"),
+        HeaderValue::from_static("same-origin"),
+    );
+    headers.insert(
+        HeaderName::from_static("permissions-policy"),
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
+    );
+    if !is_static {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// Turns a panic into a 500 with the request id and nothing of the panic's text.
+pub fn panic_response(_panic: Box<dyn Any + Send + 'static>) -> Response<Body> {
+    tracing::error!(request_id = %context::current().request_id, "handler panicked");
+    PageError(AppError::internal()).into_response()
+}
+
+/// Answers unknown addresses: JSON under `/api/`, the "Page not found" page elsewhere.
+pub async fn not_found(request: Request) -> Response {
+    if request.uri().path().starts_with("/api/") {
+        ApiError(AppError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "not_found",
+            "There is no API endpoint at this address",
+        ))
+        .into_response()
+    } else {
+        PageError(AppError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "not_found",
+            "Page not found",
+        ))
+        .into_response()
+    }
+}

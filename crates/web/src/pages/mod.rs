@@ -1,0 +1,18 @@
+//! The HTML pages. Each page is a typed askama template in `templates/pages/`, named like its
+//! module here.
+
+pub mod agencies;
+pub mod api_docs;
+pub mod dashboard;
+pub mod groups;
+pub mod layout;
+pub mod partnerships;
+
+use uuid::Uuid;
+
+use crate::error::AppError;
+
+/// Ids in addresses are UUIDs; anything else names no record.
+pub fn parse_id(raw: &str) -> Result<Uuid, AppError> {
+    Uuid::parse_str(raw).map_err(|_| AppError::not_found())
+}

@@ -1,0 +1,53 @@
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use learnloop_core::{CoreError, Db, settings};
+
+use crate::telemetry::Metrics;
+
+/// Settings of the web layer that come from the configuration.
+#[derive(Debug, Clone)]
+pub struct WebSettings {
+    /// Where the compiled CSS and scripts are (`scripts/build-assets` writes them).
+    pub assets_dir: PathBuf,
+    /// Largest request body accepted, in bytes; larger ones get 413.
+    pub max_body_bytes: usize,
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        Self {
+            assets_dir: PathBuf::from("static"),
+            max_body_bytes: 2 * 1024 * 1024,
+        }
+    }
+}
+
+/// Everything a handler needs, shared by every request.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub settings: Arc<WebSettings>,
+    pub metrics: Arc<Metrics>,
+    pub team_name: Arc<std::sync::RwLock<String>>,
+}
+
+impl AppState {
+    /// Builds the state, reading the settings kept in the database once.
+    pub async fn new(db: Db, settings: WebSettings) -> Result<Self, CoreError> {
+        let team_name = settings::team_name(db.conn()).await?;
+        Ok(Self {
+            db,
+            settings: Arc::new(settings),
+            metrics: Arc::new(Metrics::default()),
+            team_name: Arc::new(std::sync::RwLock::new(team_name)),
+        })
+    }
+
+    pub fn team_name(&self) -> String {
+        match self.team_name.read() {
+            Ok(name) => name.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+}
