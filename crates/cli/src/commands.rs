@@ -115,8 +115,7 @@ pub async fn serve(settings: Settings, with_demo: bool) -> Result<(), String> {
             max_body_bytes: settings.max_body_bytes,
         },
     )
-    .await
-    .map_err(|error| format!("cannot read the settings from the database: {error}"))?;
+    .await;
     if !settings.assets_dir.join("app.css").is_file() {
         tracing::warn!(assets_dir = %settings.assets_dir.display(), "no compiled CSS found: run scripts/build-assets");
     }

@@ -1,7 +1,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use learnloop_core::{CoreError, Db, settings};
+use learnloop_core::{Db, settings};
 
 use crate::telemetry::Metrics;
 
@@ -33,15 +33,23 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Builds the state, reading the settings kept in the database once.
-    pub async fn new(db: Db, settings: WebSettings) -> Result<Self, CoreError> {
-        let team_name = settings::team_name(db.conn()).await?;
-        Ok(Self {
+    /// Builds the state, reading the settings kept in the database once. A database that
+    /// cannot be read yet (for example before migrations) gives the default name; `/readyz`
+    /// reports the problem.
+    pub async fn new(db: Db, settings: WebSettings) -> Self {
+        let team_name = match settings::team_name(db.conn()).await {
+            Ok(name) => name,
+            Err(error) => {
+                tracing::warn!(error = %error, "cannot read the team name; using the default");
+                settings::DEFAULT_TEAM_NAME.to_string()
+            }
+        };
+        Self {
             db,
             settings: Arc::new(settings),
             metrics: Arc::new(Metrics::default()),
             team_name: Arc::new(std::sync::RwLock::new(team_name)),
-        })
+        }
     }
 
     pub fn team_name(&self) -> String {
