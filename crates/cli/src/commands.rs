@@ -55,26 +55,23 @@ async fn open(url: &str) -> Result<Db, String> {
     Ok(db)
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Registers for SIGTERM and Ctrl-C now (so a signal that arrives as soon as the address is
+/// printed is not lost) and returns a future that resolves when one arrives.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()> + Send + 'static, String> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|error| format!("cannot listen for SIGTERM: {error}"))?;
+    Ok(async move {
+        #[cfg(unix)]
+        let terminated = terminate.recv();
+        #[cfg(not(unix))]
+        let terminated = std::future::pending::<Option<()>>();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {},
+            _ = terminated => {},
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
-    }
-    tracing::info!("shutting down: finishing requests in flight");
+        tracing::info!("shutting down: finishing requests in flight");
+    })
 }
 
 pub async fn serve(settings: Settings, with_demo: bool) -> Result<(), String> {
@@ -119,12 +116,13 @@ pub async fn serve(settings: Settings, with_demo: bool) -> Result<(), String> {
     if !settings.assets_dir.join("app.css").is_file() {
         tracing::warn!(assets_dir = %settings.assets_dir.display(), "no compiled CSS found: run scripts/build-assets");
     }
+    let shutdown = shutdown_signal()?;
     let address = listener
         .local_addr()
         .map_err(|error| format!("cannot read the listening address: {error}"))?;
     println!("learnloop is listening on http://{address}");
     tracing::info!(address = %address, database = %redact_url(&url), "listening");
-    learnloop_web::serve(listener, state, shutdown_signal())
+    learnloop_web::serve(listener, state, shutdown)
         .await
         .map_err(|error| format!("the server stopped: {error}"))?;
     db.close()

@@ -1,0 +1,218 @@
+//! The binary as an operator uses it: bad settings and unreachable databases exit non-zero
+//! with one clear line, never a panic; SIGTERM shuts down gracefully.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn learnloop() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_learnloop"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("LEARNLOOP_") {
+            command.env_remove(key);
+        }
+    }
+    command
+}
+
+fn run(command: &mut Command) -> Output {
+    command
+        .stdin(Stdio::null())
+        .output()
+        .expect("the binary runs")
+}
+
+/// The process failed with exactly one line on stderr that contains `expected`.
+fn assert_one_clear_line(output: &Output, expected: &str) {
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .collect();
+    assert_eq!(lines.len(), 1, "one line: {stderr}");
+    assert!(lines[0].starts_with("learnloop: "), "{stderr}");
+    assert!(
+        lines[0].contains(expected),
+        "{stderr} should mention {expected}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn a_database_url_of_an_unknown_kind_is_refused() {
+    let output = run(learnloop().args(["migrate", "--database", "mysql://root@localhost/x"]));
+    assert_one_clear_line(&output, "sqlite:// or postgres://");
+}
+
+#[test]
+fn an_unreachable_database_is_named_without_its_password() {
+    let output = run(learnloop().args([
+        "migrate",
+        "--database",
+        "postgres://someone:hunter2@127.0.0.1:1/nowhere",
+    ]));
+    assert_one_clear_line(
+        &output,
+        "cannot open database postgres://someone:***@127.0.0.1:1/nowhere",
+    );
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("hunter2"));
+}
+
+#[test]
+fn a_sqlite_file_that_cannot_be_created_is_named() {
+    let output =
+        run(learnloop().args(["migrate", "--database", "sqlite:///proc/no/such/place.db"]));
+    assert_one_clear_line(&output, "/proc/no/such");
+}
+
+#[test]
+fn a_config_file_that_does_not_parse_names_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("learnloop.toml");
+    std::fs::write(&path, "bind = [not toml").expect("write");
+    let output = run(learnloop().arg("--config").arg(&path).arg("config"));
+    assert_eq!(output.status.code(), Some(2));
+    assert_one_clear_line(&output, "learnloop.toml");
+}
+
+#[test]
+fn an_unknown_setting_is_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("learnloop.toml");
+    std::fs::write(&path, "bind = \"127.0.0.1:9000\"\ncolour = \"blue\"\n").expect("write");
+    let output = run(learnloop().arg("--config").arg(&path).arg("config"));
+    assert_eq!(output.status.code(), Some(2));
+    assert_one_clear_line(&output, "colour");
+}
+
+#[test]
+fn a_missing_config_file_is_named() {
+    let output = run(learnloop().args(["--config", "/nonexistent/learnloop.toml", "config"]));
+    assert_one_clear_line(&output, "/nonexistent/learnloop.toml does not exist");
+}
+
+#[test]
+fn settings_come_from_defaults_then_file_then_environment_with_secrets_redacted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("learnloop.toml");
+    std::fs::write(
+        &path,
+        "bind = \"127.0.0.1:9000\"\nlog_level = \"debug\"\ndatabase = \"postgres://app:s3cret@db.internal/ll\"\n",
+    )
+    .expect("write");
+    let output = run(learnloop()
+        .arg("--config")
+        .arg(&path)
+        .arg("config")
+        .env("LEARNLOOP_LOG_FORMAT", "json")
+        .env("LEARNLOOP_LOG_LEVEL", "warn"));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("bind = \"127.0.0.1:9000\""),
+        "from the file: {stdout}"
+    );
+    assert!(
+        stdout.contains("log_format = \"json\""),
+        "from the environment: {stdout}"
+    );
+    assert!(
+        stdout.contains("log_level = \"warn\""),
+        "the environment beats the file: {stdout}"
+    );
+    assert!(
+        stdout.contains("max_body_bytes = 2097152"),
+        "a default: {stdout}"
+    );
+    assert!(
+        stdout.contains("postgres://app:***@db.internal/ll"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("s3cret"));
+}
+
+#[test]
+fn a_port_in_use_is_named() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let address = taken.local_addr().expect("address").to_string();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = format!("sqlite://{}/x.db", dir.path().display());
+    let output = run(learnloop()
+        .args(["serve", "--bind", &address, "--database", &database])
+        .env("LEARNLOOP_LOG_LEVEL", "off"));
+    assert_one_clear_line(&output, &format!("cannot listen on {address}"));
+}
+
+#[test]
+fn migrate_creates_the_sqlite_file_and_its_folder() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("nested/folder/ll.db");
+    let database = format!("sqlite://{}", file.display());
+    let output = run(learnloop()
+        .args(["migrate", "--database", &database])
+        .env("LEARNLOOP_LOG_LEVEL", "off"));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(file.is_file());
+    // Applying them again is harmless.
+    let output = run(learnloop()
+        .args(["migrate", "--database", &database])
+        .env("LEARNLOOP_LOG_LEVEL", "off"));
+    assert!(output.status.success());
+}
+
+#[test]
+fn demo_serves_and_stops_gracefully_on_sigterm() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = format!("sqlite://{}/demo.db", dir.path().display());
+    let mut child = learnloop()
+        .args(["demo", "--bind", "127.0.0.1:0", "--database", &database])
+        .env("LEARNLOOP_LOG_FORMAT", "json")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut address = None;
+    let mut printed = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("line");
+        printed.push(line.clone());
+        if let Some(rest) = line.strip_prefix("learnloop is listening on ") {
+            address = Some(rest.to_string());
+            break;
+        }
+        assert!(Instant::now() < deadline, "the demo did not start");
+    }
+    let address = address.expect("an address");
+    assert!(
+        printed
+            .iter()
+            .any(|line| line.contains("business.manager@fernbridge.example")),
+        "the demo prints its sign-ins"
+    );
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let output = child.wait_with_output().expect("wait");
+    assert!(output.status.success(), "graceful shutdown exits 0");
+    let logs = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        logs.lines().all(|line| line.starts_with('{')),
+        "JSON logs: {logs}"
+    );
+    assert!(logs.contains("shutting down"), "{logs}");
+    assert!(address.starts_with("http://127.0.0.1:"));
+}
