@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! The binary as an operator uses it: bad settings and unreachable databases exit non-zero
 //! with one clear line, never a panic; SIGTERM shuts down gracefully.
 

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! The JSON API for reference data: reads, writes with a token, and every kind of bad input
 //! answered in the error shape with nothing written.
 

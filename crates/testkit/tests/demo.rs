@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! The demo partnership: real kinds of agency, the named groups, a person for each role, and
 //! seeding twice duplicates nothing.
 

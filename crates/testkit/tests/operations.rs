@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Operations: liveness, readiness, metrics; and the storage settings on each backend.
 
 use learnloop_core::Db;

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! The web shell: every page renders with the team's name, a request id and the security
 //! headers; unknown addresses get the "Page not found" page.
 
