@@ -81,11 +81,11 @@ on_both_databases!(
     |app| async move {
         let (_, html) = app.get_text("/").await;
         assert!(
-            html.contains("<span class=\"app-stat__number\">14</span>"),
+            html.contains("<span class=\"app-stat__value\">14</span>"),
             "14 agencies"
         );
         assert!(
-            html.contains("<span class=\"app-stat__number\">5</span>"),
+            html.contains("<span class=\"app-stat__value\">5</span>"),
             "5 groups"
         );
         assert!(html.contains("serves 3 partnerships"));
