@@ -2,8 +2,11 @@
 
 use std::path::Path;
 
+use learnloop_core::access::{Role, grants};
 use learnloop_core::db::redact_url;
-use learnloop_core::{Db, demo, people, tokens};
+use learnloop_core::identity::resets;
+use learnloop_core::identity::sessions::{self, Lifetimes};
+use learnloop_core::{Db, agencies, audit, demo, people, tokens};
 use learnloop_web::{AppState, WebSettings};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
@@ -74,6 +77,19 @@ fn shutdown_signal() -> Result<impl std::future::Future<Output = ()> + Send + 's
     })
 }
 
+fn web_settings(settings: &Settings) -> WebSettings {
+    WebSettings {
+        assets_dir: settings.assets_dir.clone(),
+        max_body_bytes: settings.max_body_bytes,
+        secure_cookies: settings.secure_cookies,
+        session_lifetimes: Lifetimes {
+            idle: chrono::TimeDelta::minutes(settings.session_idle_minutes),
+            absolute: chrono::TimeDelta::hours(settings.session_absolute_hours),
+        },
+        public_url: settings.public_url.clone(),
+    }
+}
+
 pub async fn serve(settings: Settings, with_demo: bool) -> Result<(), String> {
     init_logging(&settings);
     let url = settings.database_or(if with_demo {
@@ -87,7 +103,7 @@ pub async fn serve(settings: Settings, with_demo: bool) -> Result<(), String> {
             .write()
             .await
             .map_err(|error| format!("cannot seed the demo: {error}"))?;
-        let summary = demo::seed(&txn)
+        let summary = demo::seed(&txn, chrono::Utc::now())
             .await
             .map_err(|error| format!("cannot seed the demo: {error}"))?;
         txn.commit()
@@ -97,22 +113,22 @@ pub async fn serve(settings: Settings, with_demo: bool) -> Result<(), String> {
             "Demo partnership ready: {} partnerships, {} agencies, {} groups, {} people.",
             summary.partnerships, summary.agencies, summary.groups, summary.people
         );
-        println!("Demo people (all fictional):");
+        println!(
+            "Demo people (all fictional), each with the password \"{}\":",
+            demo::DEMO_PASSWORD
+        );
         for (email, name, _, job_title) in demo::PEOPLE {
             println!("  {email:<40} {name}, {job_title}");
         }
+        println!(
+            "Their second factor: add the key {} to an authenticator app (TOTP, SHA-1, 6 digits, 30 s).",
+            demo::DEMO_TOTP_SECRET
+        );
     }
     let listener = TcpListener::bind(settings.bind)
         .await
         .map_err(|error| format!("cannot listen on {}: {error}", settings.bind))?;
-    let state = AppState::new(
-        db.clone(),
-        WebSettings {
-            assets_dir: settings.assets_dir.clone(),
-            max_body_bytes: settings.max_body_bytes,
-        },
-    )
-    .await;
+    let state = AppState::new(db.clone(), web_settings(&settings)).await;
     if !settings.assets_dir.join("app.css").is_file() {
         tracing::warn!(assets_dir = %settings.assets_dir.display(), "no compiled CSS found: run scripts/build-assets");
     }
@@ -190,4 +206,189 @@ pub async fn token_revoke(settings: Settings, id: &str) -> Result<(), String> {
     txn.commit().await.map_err(|error| error.to_string())?;
     println!("Token {id} revoked.");
     Ok(())
+}
+
+fn reset_link(settings: &Settings, secret: &str) -> String {
+    format!(
+        "{}/password-reset/{secret}",
+        settings.public_url.trim_end_matches('/')
+    )
+}
+
+async fn find_person(
+    txn: &impl sea_orm::ConnectionTrait,
+    email: &str,
+) -> Result<people::Person, String> {
+    people::find_by_email(txn, email)
+        .await
+        .map_err(|error| error.to_string())?
+        .ok_or_else(|| format!("no person has the email address {email}"))
+}
+
+fn cli_event(action: &str) -> audit::Event {
+    audit::Event::new(action, "succeeded").from_source(Some("cli".to_string()))
+}
+
+pub async fn user_add(
+    settings: Settings,
+    email: &str,
+    name: &str,
+    agency: &str,
+    role: &str,
+) -> Result<(), String> {
+    let db = open(&settings.database_or(DEFAULT_DATABASE)).await?;
+    let role = Role::parse(role).ok_or_else(|| format!("--role: {role} is not a role"))?;
+    if role == Role::IndependentReviewer {
+        return Err("--role: appoint independent reviewers from the people page, with their review and end date".to_string());
+    }
+    let now = chrono::Utc::now();
+    let txn = db.write().await.map_err(|error| error.to_string())?;
+    let agency = agencies::find_by_code(&txn, agency)
+        .await
+        .map_err(|error| error.to_string())?
+        .ok_or_else(|| format!("--agency: no agency has the code {agency}"))?;
+    let person = people::create(
+        &txn,
+        people::NewPerson {
+            name: name.to_string(),
+            email: email.to_string(),
+            agency_id: agency.id,
+            job_title: None,
+        },
+    )
+    .await
+    .map_err(|error| match error {
+        learnloop_core::CoreError::Invalid(fields) => fields
+            .iter()
+            .map(|field| format!("--{}: {}", field.field.replace('_', "-"), field.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    })?;
+    grants::grant(
+        &txn,
+        grants::NewGrant {
+            person_id: person.id,
+            role,
+            agency_id: None,
+            review_id: None,
+            starts_on: None,
+            ends_on: None,
+            granted_by: None,
+        },
+        now,
+    )
+    .await
+    .map_err(|error| error.to_string())?;
+    let secret = resets::issue(&txn, person.id, None, now)
+        .await
+        .map_err(|error| error.to_string())?;
+    audit::append(
+        &txn,
+        cli_event("person.create").on("person", person.id),
+        now,
+    )
+    .await
+    .map_err(|error| error.to_string())?;
+    audit::append(&txn, cli_event("grant.add").on("person", person.id), now)
+        .await
+        .map_err(|error| error.to_string())?;
+    txn.commit().await.map_err(|error| error.to_string())?;
+    println!(
+        "Added {} ({}) as {}.",
+        person.email,
+        agency.name,
+        role.label()
+    );
+    println!("Give them this link to set their password (it works once, for 24 hours):");
+    println!("{}", reset_link(&settings, &secret));
+    Ok(())
+}
+
+pub async fn user_list(settings: Settings) -> Result<(), String> {
+    let db = open(&settings.database_or(DEFAULT_DATABASE)).await?;
+    let today = chrono::Utc::now().date_naive();
+    for person in people::list(db.conn())
+        .await
+        .map_err(|error| error.to_string())?
+    {
+        let roles: Vec<&str> = match grants::actor_for(db.conn(), person.id, today)
+            .await
+            .map_err(|error| error.to_string())?
+        {
+            Some(actor) => actor.roles().into_iter().map(Role::as_str).collect(),
+            None => vec!["(disabled)"],
+        };
+        println!(
+            "{:<40} {:<30} {}",
+            person.email,
+            person.name,
+            roles.join(", ")
+        );
+    }
+    Ok(())
+}
+
+pub async fn user_disable(settings: Settings, email: &str) -> Result<(), String> {
+    let db = open(&settings.database_or(DEFAULT_DATABASE)).await?;
+    let now = chrono::Utc::now();
+    let txn = db.write().await.map_err(|error| error.to_string())?;
+    let person = find_person(&txn, email).await?;
+    people::set_active(&txn, person.id, false)
+        .await
+        .map_err(|error| error.to_string())?;
+    let ended = sessions::end_all_for(&txn, person.id)
+        .await
+        .map_err(|error| error.to_string())?;
+    audit::append(
+        &txn,
+        cli_event("person.disable").on("person", person.id),
+        now,
+    )
+    .await
+    .map_err(|error| error.to_string())?;
+    txn.commit().await.map_err(|error| error.to_string())?;
+    println!("Disabled {email}; {ended} session(s) ended.");
+    Ok(())
+}
+
+pub async fn user_reset(settings: Settings, email: &str) -> Result<(), String> {
+    let db = open(&settings.database_or(DEFAULT_DATABASE)).await?;
+    let now = chrono::Utc::now();
+    let txn = db.write().await.map_err(|error| error.to_string())?;
+    let person = find_person(&txn, email).await?;
+    let secret = resets::issue(&txn, person.id, None, now)
+        .await
+        .map_err(|error| error.to_string())?;
+    audit::append(
+        &txn,
+        cli_event("password_reset.issue").on("person", person.id),
+        now,
+    )
+    .await
+    .map_err(|error| error.to_string())?;
+    txn.commit().await.map_err(|error| error.to_string())?;
+    println!("{}", reset_link(&settings, &secret));
+    Ok(())
+}
+
+pub async fn audit_verify(settings: Settings) -> Result<(), String> {
+    let db = open(&settings.database_or(DEFAULT_DATABASE)).await?;
+    let report = audit::verify(db.conn(), |checked| {
+        if checked > 0 && checked % 10_000 == 0 {
+            eprintln!("checked {checked} entries...");
+        }
+    })
+    .await
+    .map_err(|error| error.to_string())?;
+    match report.first_problem {
+        None => {
+            println!(
+                "The audit trail is intact: {} entries checked.",
+                report.entries_checked
+            );
+            Ok(())
+        }
+        Some((seq, problem)) => Err(format!("the audit trail is broken: entry {seq} {problem}")),
+    }
 }

@@ -50,6 +50,60 @@ enum Command {
     /// Manage personal API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage people and their roles.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Check the audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a person with a first role and print a one-time link to set their password.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// The code of the person's agency (see `learnloop user list` or the agencies page).
+        #[arg(long)]
+        agency: String,
+        /// One of: business_manager, review_group_member, agency_lead, executive, auditor,
+        /// practitioner, system_administrator.
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        database: Option<String>,
+    },
+    /// List people with their roles.
+    List {
+        #[arg(long)]
+        database: Option<String>,
+    },
+    /// Disable a person and end their sessions.
+    Disable {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        database: Option<String>,
+    },
+    /// Print a one-time link for the person to set a new password.
+    Reset {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        database: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain and name the first entry that was tampered with.
+    Verify {
+        #[arg(long)]
+        database: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -85,7 +139,12 @@ fn main() -> ExitCode {
         },
         Command::Migrate { database }
         | Command::Token(TokenCommand::Create { database, .. })
-        | Command::Token(TokenCommand::Revoke { database, .. }) => Overrides {
+        | Command::Token(TokenCommand::Revoke { database, .. })
+        | Command::User(UserCommand::Add { database, .. })
+        | Command::User(UserCommand::List { database })
+        | Command::User(UserCommand::Disable { database, .. })
+        | Command::User(UserCommand::Reset { database, .. })
+        | Command::Audit(AuditCommand::Verify { database }) => Overrides {
             bind: None,
             database: database.clone(),
         },
@@ -123,6 +182,21 @@ fn main() -> ExitCode {
             Command::Token(TokenCommand::Revoke { id, .. }) => {
                 commands::token_revoke(settings, &id).await
             }
+            Command::User(UserCommand::Add {
+                email,
+                name,
+                agency,
+                role,
+                ..
+            }) => commands::user_add(settings, &email, &name, &agency, &role).await,
+            Command::User(UserCommand::List { .. }) => commands::user_list(settings).await,
+            Command::User(UserCommand::Disable { email, .. }) => {
+                commands::user_disable(settings, &email).await
+            }
+            Command::User(UserCommand::Reset { email, .. }) => {
+                commands::user_reset(settings, &email).await
+            }
+            Command::Audit(AuditCommand::Verify { .. }) => commands::audit_verify(settings).await,
         }
     });
     match outcome {

@@ -34,6 +34,15 @@ pub struct Settings {
     pub assets_dir: PathBuf,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Served over TLS, directly or behind a proxy that terminates it: cookies get `Secure`
+    /// and the `__Host-` prefix, and responses carry HSTS.
+    pub secure_cookies: bool,
+    /// The address people reach the service at (for links the CLI prints).
+    pub public_url: String,
+    /// A session ends after this many minutes without a request.
+    pub session_idle_minutes: i64,
+    /// A session ends this many hours after sign-in, however active.
+    pub session_absolute_hours: i64,
 }
 
 impl Default for Settings {
@@ -45,17 +54,25 @@ impl Default for Settings {
             log_level: "info".to_string(),
             assets_dir: PathBuf::from("static"),
             max_body_bytes: 2 * 1024 * 1024,
+            secure_cookies: false,
+            public_url: "http://127.0.0.1:8080".to_string(),
+            session_idle_minutes: 30,
+            session_absolute_hours: 12,
         }
     }
 }
 
-const ENV_KEYS: [&str; 6] = [
+const ENV_KEYS: [&str; 10] = [
     "bind",
     "database",
     "log_format",
     "log_level",
     "assets_dir",
     "max_body_bytes",
+    "secure_cookies",
+    "public_url",
+    "session_idle_minutes",
+    "session_absolute_hours",
 ];
 
 /// Overrides given on the command line.
@@ -82,7 +99,8 @@ impl Settings {
             .merge(Serialized::defaults(overrides));
         figment
             .extract::<Settings>()
-            .map_err(|error| format!("invalid settings: {}", one_line(&error.to_string())))
+            .map_err(|error| format!("invalid settings: {}", one_line(&error.to_string())))?
+            .validate()
     }
 
     /// The database URL to use, with the given fallback when none is configured.
@@ -90,6 +108,21 @@ impl Settings {
         self.database
             .clone()
             .unwrap_or_else(|| fallback.to_string())
+    }
+
+    /// Checks values a type alone cannot.
+    pub fn validate(self) -> Result<Settings, String> {
+        if !(1..=1440).contains(&self.session_idle_minutes) {
+            return Err(
+                "invalid settings: session_idle_minutes must be between 1 and 1440".to_string(),
+            );
+        }
+        if !(1..=168).contains(&self.session_absolute_hours) {
+            return Err(
+                "invalid settings: session_absolute_hours must be between 1 and 168".to_string(),
+            );
+        }
+        Ok(self)
     }
 
     /// The effective settings as TOML, with any database password replaced by `***`.
@@ -104,7 +137,7 @@ impl Settings {
 
 fn toml_lines(settings: &Settings) -> String {
     format!(
-        "bind = \"{}\"\ndatabase = \"{}\"\nlog_format = \"{}\"\nlog_level = \"{}\"\nassets_dir = \"{}\"\nmax_body_bytes = {}\n",
+        "bind = \"{}\"\ndatabase = \"{}\"\nlog_format = \"{}\"\nlog_level = \"{}\"\nassets_dir = \"{}\"\nmax_body_bytes = {}\nsecure_cookies = {}\npublic_url = \"{}\"\nsession_idle_minutes = {}\nsession_absolute_hours = {}\n",
         settings.bind,
         settings.database.clone().unwrap_or_default(),
         match settings.log_format {
@@ -113,7 +146,11 @@ fn toml_lines(settings: &Settings) -> String {
         },
         settings.log_level,
         settings.assets_dir.display(),
-        settings.max_body_bytes
+        settings.max_body_bytes,
+        settings.secure_cookies,
+        settings.public_url,
+        settings.session_idle_minutes,
+        settings.session_absolute_hours
     )
 }
 

@@ -3,7 +3,12 @@
 //! role. Every name here is invented. Seeding is idempotent: records are found by their codes
 //! and email addresses before anything is created.
 
+use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
+use uuid::Uuid;
+
+use crate::access::{Role, grants};
+use crate::identity::{credentials, passwords};
 
 use crate::agencies::{self, AgencyType, NewAgency};
 use crate::error::CoreResult;
@@ -13,6 +18,67 @@ use crate::people::{self, NewPerson};
 use crate::settings;
 
 pub const TEAM_NAME: &str = "Fernbridge Safeguarding Partnerships";
+
+/// Every demo person's password. Demo only: never use it for a real account.
+pub const DEMO_PASSWORD: &str = "fernbridge demo only";
+
+/// Every demo person's second-factor secret (base32), so anyone trying the demo can add it to
+/// an authenticator app, and tests can compute codes.
+pub const DEMO_TOTP_SECRET: &str = "FERNBRIDGEDEMOTOTPSECRET2345AAAA";
+
+/// The review the demo's independent reviewer is appointed to (reviews arrive with issue 5).
+pub const DEMO_REVIEW_ID: Uuid = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0501);
+
+/// The roles of the demo people: (email, role, agency code for agency-scoped roles).
+const ROLES: [(&str, Role, Option<&str>); 11] = [
+    (
+        "business.manager@fernbridge.example",
+        Role::BusinessManager,
+        None,
+    ),
+    (
+        "review.member@fernbridge.example",
+        Role::ReviewGroupMember,
+        None,
+    ),
+    (
+        "police.lead@fernbridge.example",
+        Role::AgencyLead,
+        Some("wealdshire-police"),
+    ),
+    (
+        "health.lead@fernbridge.example",
+        Role::AgencyLead,
+        Some("fw-icb"),
+    ),
+    (
+        "reviewer@fernbridge.example",
+        Role::IndependentReviewer,
+        None,
+    ),
+    ("executive@fernbridge.example", Role::Executive, None),
+    (
+        "auditor@fernbridge.example",
+        Role::Auditor,
+        Some("fbc-adults"),
+    ),
+    (
+        "practitioner@fernbridge.example",
+        Role::Practitioner,
+        Some("wch-nhs"),
+    ),
+    ("admin@fernbridge.example", Role::SystemAdministrator, None),
+    (
+        "adults.lead@fernbridge.example",
+        Role::AgencyLead,
+        Some("fbc-adults"),
+    ),
+    (
+        "adults.lead@fernbridge.example",
+        Role::ReviewGroupMember,
+        None,
+    ),
+];
 
 /// Which partnerships an agency belongs to in the demo.
 #[derive(Clone, Copy)]
@@ -245,7 +311,7 @@ pub struct DemoSummary {
 }
 
 /// Seeds the demo partnership. Call inside one write transaction.
-pub async fn seed(db: &impl ConnectionTrait) -> CoreResult<DemoSummary> {
+pub async fn seed(db: &impl ConnectionTrait, now: DateTime<Utc>) -> CoreResult<DemoSummary> {
     settings::set(db, settings::TEAM_NAME, TEAM_NAME).await?;
     let children = partnerships::ensure(
         db,
@@ -319,10 +385,71 @@ pub async fn seed(db: &impl ConnectionTrait) -> CoreResult<DemoSummary> {
             members::add(db, group.id, person.id, role).await?;
         }
     }
+    seed_access(db, now).await?;
     Ok(DemoSummary {
         partnerships: partnerships::list(db).await?.len(),
         agencies: agencies::count(db).await? as usize,
         groups: groups::count(db).await? as usize,
         people: people::count(db).await? as usize,
     })
+}
+
+/// Gives each demo person the demo password, the demo second factor and their roles, unless
+/// they already have them.
+async fn seed_access(db: &impl ConnectionTrait, now: DateTime<Utc>) -> CoreResult<()> {
+    let hash = passwords::hash(DEMO_PASSWORD).map_err(crate::CoreError::Conflict)?;
+    for (email, ..) in PEOPLE {
+        let person = people::find_by_email(db, email)
+            .await?
+            .ok_or(crate::CoreError::NotFound)?;
+        let row = credentials::ensure(db, person.id).await?;
+        if row.password_hash.is_none() {
+            credentials::set_password_hash(db, person.id, hash.clone(), now).await?;
+        }
+        if !row.has_second_factor() {
+            credentials::set_totp_secret(db, person.id, DEMO_TOTP_SECRET).await?;
+            credentials::confirm_totp(db, person.id, now).await?;
+        }
+    }
+    for (email, role, agency_code) in ROLES {
+        let person = people::find_by_email(db, email)
+            .await?
+            .ok_or(crate::CoreError::NotFound)?;
+        let held = grants::of_person(db, person.id).await?;
+        if held.iter().any(|grant| grant.role == role.as_str()) {
+            continue;
+        }
+        let agency_id = match agency_code {
+            Some(code) => Some(
+                agencies::find_by_code(db, code)
+                    .await?
+                    .ok_or(crate::CoreError::NotFound)?
+                    .id,
+            ),
+            None => None,
+        };
+        let (review_id, ends_on) = if role == Role::IndependentReviewer {
+            (
+                Some(DEMO_REVIEW_ID),
+                Some(now.date_naive() + chrono::Days::new(180)),
+            )
+        } else {
+            (None, None)
+        };
+        grants::grant(
+            db,
+            grants::NewGrant {
+                person_id: person.id,
+                role,
+                agency_id,
+                review_id,
+                starts_on: None,
+                ends_on,
+                granted_by: None,
+            },
+            now,
+        )
+        .await?;
+    }
+    Ok(())
 }

@@ -3,11 +3,15 @@
 //! Each domain is a module named as users name it (`agencies`, `groups`, ...). Inside a domain:
 //! its types and rules, then its store functions, which take a connection or transaction.
 
+pub mod access;
 pub mod agencies;
+pub mod audit;
+pub mod clock;
 pub mod db;
 pub mod demo;
 pub mod error;
 pub mod groups;
+pub mod identity;
 pub mod migration;
 pub mod partnerships;
 pub mod people;

@@ -10,6 +10,9 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
+use learnloop_core::clock::ManualClock;
 use learnloop_core::{Db, demo};
 use learnloop_web::{AppState, WebSettings};
 use sea_orm::{ConnectionTrait, Database, Statement};
@@ -19,6 +22,9 @@ use tokio::task::JoinHandle;
 pub use learnloop_core;
 pub use reqwest;
 pub use sea_orm;
+
+pub mod browser;
+pub use browser::Browser;
 pub use serde_json;
 
 /// Which database a test runs on.
@@ -138,6 +144,8 @@ pub struct TestApp {
     pub base_url: String,
     pub client: reqwest::Client,
     pub db: Db,
+    /// The server's clock: tests move time with `clock.advance(...)`.
+    pub clock: Arc<ManualClock>,
     database: TestDatabase,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<()>>,
@@ -167,7 +175,7 @@ impl TestApp {
                 .write()
                 .await
                 .unwrap_or_else(|error| panic!("begin: {error}"));
-            demo::seed(&txn)
+            demo::seed(&txn, chrono::Utc::now())
                 .await
                 .unwrap_or_else(|error| panic!("seed: {error}"));
             txn.commit()
@@ -182,8 +190,10 @@ impl TestApp {
         let settings = WebSettings {
             assets_dir: assets_dir(),
             max_body_bytes: 64 * 1024,
+            ..WebSettings::default()
         };
-        let state = AppState::new(db.clone(), settings).await;
+        let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+        let state = AppState::with_clock(db.clone(), settings, clock.clone()).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .unwrap_or_else(|error| panic!("bind: {error}"));
@@ -208,6 +218,7 @@ impl TestApp {
             base_url: format!("http://{address}"),
             client,
             db,
+            clock,
             database,
             shutdown: Some(shutdown),
             server: Some(server),

@@ -52,6 +52,18 @@ async fn post_raw(
     )
 }
 
+async fn get_json(app: &TestApp, token: &str, path: &str) -> (u16, Value) {
+    let response = app
+        .client
+        .get(app.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("response");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
 fn assert_error(body: &Value, code: &str) {
     assert_eq!(body["error"]["code"], code, "{body}");
     assert!(
@@ -69,7 +81,8 @@ fn assert_error(body: &Value, code: &str) {
 }
 
 on_both_databases!(reference_data_can_be_read, demo, |app| async move {
-    let (status, partnerships) = app.get_json("/api/v1/partnerships").await;
+    let token = token_for(app, "review.member@fernbridge.example").await;
+    let (status, partnerships) = get_json(app, &token, "/api/v1/partnerships").await;
     assert_eq!(status, 200);
     assert_eq!(partnerships["total"], 3);
     let kinds: Vec<&str> = partnerships["items"]
@@ -84,11 +97,11 @@ on_both_databases!(reference_data_can_be_read, demo, |app| async move {
             && kinds.contains(&"community_safety")
     );
     let id = partnerships["items"][0]["id"].as_str().expect("id");
-    let (status, one) = app.get_json(&format!("/api/v1/partnerships/{id}")).await;
+    let (status, one) = get_json(app, &token, &format!("/api/v1/partnerships/{id}")).await;
     assert_eq!(status, 200);
     assert_eq!(one["id"], id);
 
-    let (status, agencies) = app.get_json("/api/v1/agencies").await;
+    let (status, agencies) = get_json(app, &token, "/api/v1/agencies").await;
     assert_eq!(status, 200);
     assert_eq!(agencies["total"], 14);
     let police = agencies["items"]
@@ -99,16 +112,16 @@ on_both_databases!(reference_data_can_be_read, demo, |app| async move {
         .expect("police");
     assert_eq!(police["agency_type"], "police");
     assert_eq!(police["partnership_ids"].as_array().expect("ids").len(), 3);
-    let (status, one) = app
-        .get_json(&format!(
-            "/api/v1/agencies/{}",
-            police["id"].as_str().expect("id")
-        ))
-        .await;
+    let (status, one) = get_json(
+        app,
+        &token,
+        &format!("/api/v1/agencies/{}", police["id"].as_str().expect("id")),
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(one["name"], "Wealdshire Constabulary");
 
-    let (status, groups) = app.get_json("/api/v1/groups").await;
+    let (status, groups) = get_json(app, &token, "/api/v1/groups").await;
     assert_eq!(status, 200);
     let review_group = groups["items"]
         .as_array()
@@ -116,12 +129,15 @@ on_both_databases!(reference_data_can_be_read, demo, |app| async move {
         .iter()
         .find(|g| g["code"] == "review-group")
         .expect("review group");
-    let (status, group) = app
-        .get_json(&format!(
+    let (status, group) = get_json(
+        app,
+        &token,
+        &format!(
             "/api/v1/groups/{}",
             review_group["id"].as_str().expect("id")
-        ))
-        .await;
+        ),
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(group["members"].as_array().expect("members").len(), 5);
     assert_eq!(group["members"][0]["role_in_group"], "chair");
@@ -131,6 +147,7 @@ on_both_databases!(
     unknown_records_answer_404_in_the_error_shape,
     demo,
     |app| async move {
+        let token = token_for(app, "review.member@fernbridge.example").await;
         for path in [
             "/api/v1/agencies/00000000-0000-0000-0000-000000000000",
             "/api/v1/agencies/not-a-uuid",
@@ -138,7 +155,13 @@ on_both_databases!(
             "/api/v1/partnerships/00000000-0000-0000-0000-000000000000",
             "/api/v1/nothing-here",
         ] {
-            let response = app.get(path).await;
+            let response = app
+                .client
+                .get(app.url(path))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .expect("response");
             assert_eq!(response.status(), 404, "{path}");
             let header_id = response
                 .headers()
@@ -209,15 +232,15 @@ on_both_databases!(writing_needs_a_valid_token, demo, |app| async move {
     .await;
     assert_eq!(status, 201, "{created}");
     assert_eq!(created["code"], "new-agency");
-    let (status, read) = app
-        .get_json(&format!(
-            "/api/v1/agencies/{}",
-            created["id"].as_str().expect("id")
-        ))
-        .await;
+    let (status, read) = get_json(
+        app,
+        &token,
+        &format!("/api/v1/agencies/{}", created["id"].as_str().expect("id")),
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(read["name"], "Fernbridge Youth Justice Service");
-    let (_, agencies) = app.get_json("/api/v1/agencies").await;
+    let (_, agencies) = get_json(app, &token, "/api/v1/agencies").await;
     assert_eq!(agencies["total"], 15);
 
     let group = r#"{"code":"child-death","name":"Child Death Overview Panel","purpose":"Reviews every child death in the area."}"#;
@@ -338,7 +361,7 @@ on_both_databases!(
         assert_eq!(status, 413);
         assert_error(&error, "payload_too_large");
 
-        let (_, agencies) = app.get_json("/api/v1/agencies").await;
+        let (_, agencies) = get_json(app, &token, "/api/v1/agencies").await;
         assert_eq!(agencies["total"], 14, "nothing was written");
         let rows = app
             .query_strings("SELECT code FROM agencies WHERE code = 'ok-code'")

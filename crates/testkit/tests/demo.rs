@@ -7,10 +7,12 @@ use learnloop_testkit::on_both_databases;
 
 on_both_databases!(seeding_twice_duplicates_nothing, empty, |app| async move {
     let txn = app.db.write().await.expect("begin");
-    let first = demo::seed(&txn).await.expect("seed");
+    let first = demo::seed(&txn, chrono::Utc::now()).await.expect("seed");
     txn.commit().await.expect("commit");
     let txn = app.db.write().await.expect("begin");
-    let second = demo::seed(&txn).await.expect("seed again");
+    let second = demo::seed(&txn, chrono::Utc::now())
+        .await
+        .expect("seed again");
     txn.commit().await.expect("commit");
     assert_eq!(first, second);
     assert_eq!(first.partnerships, 3);
@@ -21,7 +23,9 @@ on_both_databases!(seeding_twice_duplicates_nothing, empty, |app| async move {
         .query_strings("SELECT CAST(COUNT(*) AS TEXT) FROM group_members")
         .await;
     let txn = app.db.write().await.expect("begin");
-    demo::seed(&txn).await.expect("seed a third time");
+    demo::seed(&txn, chrono::Utc::now())
+        .await
+        .expect("seed a third time");
     txn.commit().await.expect("commit");
     assert_eq!(
         memberships,
@@ -35,7 +39,7 @@ on_both_databases!(
     empty,
     |app| async move {
         let txn = app.db.write().await.expect("begin");
-        demo::seed(&txn).await.expect("seed");
+        demo::seed(&txn, chrono::Utc::now()).await.expect("seed");
         txn.commit().await.expect("commit");
         let conn = app.db.conn();
         let types: Vec<agencies::AgencyType> = agencies::list(conn)

@@ -23,11 +23,11 @@ on_both_databases!(health_readiness_and_metrics, demo, |app| async move {
     let text = response.text().await.expect("body");
     assert!(
         text.contains(
-            "learnloop_http_requests_total{method=\"GET\",route=\"/agencies\",status=\"200\"} 2"
+            "learnloop_http_requests_total{method=\"GET\",route=\"/agencies\",status=\"303\"} 2"
         ),
         "{text}"
     );
-    assert!(text.contains("learnloop_http_request_duration_seconds_bucket{method=\"GET\",route=\"/agencies\",status=\"200\",le=\"+Inf\"} 2"));
+    assert!(text.contains("learnloop_http_request_duration_seconds_bucket{method=\"GET\",route=\"/agencies\",status=\"303\",le=\"+Inf\"} 2"));
     let (_, _) = app
         .get_text("/agencies/00000000-0000-0000-0000-000000000000")
         .await;

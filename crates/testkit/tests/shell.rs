@@ -2,7 +2,9 @@
 //! The web shell: every page renders with the team's name, a request id and the security
 //! headers; unknown addresses get the "Page not found" page.
 
-use learnloop_testkit::{TestApp, on_both_databases};
+use learnloop_testkit::{Browser, on_both_databases};
+
+const MANAGER: &str = "business.manager@fernbridge.example";
 
 /// Returns the first `href="/prefix/<uuid>"` link in the HTML.
 fn first_link(html: &str, prefix: &str) -> String {
@@ -12,8 +14,8 @@ fn first_link(html: &str, prefix: &str) -> String {
     html[start..end].to_string()
 }
 
-async fn assert_page(app: &TestApp, path: &str, heading: &str) {
-    let response = app.get(path).await;
+async fn assert_page(browser: &Browser, path: &str, heading: &str) {
+    let response = browser.get(path).await;
     assert_eq!(response.status(), 200, "{path}");
     let headers = response.headers().clone();
     assert!(
@@ -53,6 +55,7 @@ async fn assert_page(app: &TestApp, path: &str, heading: &str) {
 }
 
 on_both_databases!(every_page_of_the_shell_renders, demo, |app| async move {
+    let app = &app.sign_in(MANAGER).await;
     assert_page(app, "/", "Dashboard").await;
     assert_page(app, "/partnerships", "Partnerships").await;
     assert_page(app, "/agencies", "Agencies").await;
@@ -79,6 +82,7 @@ on_both_databases!(
     the_dashboard_counts_the_reference_data,
     demo,
     |app| async move {
+        let app = &app.sign_in(MANAGER).await;
         let (_, html) = app.get_text("/").await;
         assert!(
             html.contains("<span class=\"app-stat__value\">14</span>"),
@@ -96,6 +100,7 @@ on_both_databases!(
     navigation_lists_only_sections_that_exist,
     demo,
     |app| async move {
+        let app = &app.sign_in(MANAGER).await;
         let (_, html) = app.get_text("/").await;
         let mut links = Vec::new();
         for part in html
@@ -106,7 +111,15 @@ on_both_databases!(
         }
         assert_eq!(
             links,
-            ["/", "/partnerships", "/agencies", "/groups", "/api/docs"]
+            [
+                "/",
+                "/partnerships",
+                "/agencies",
+                "/groups",
+                "/admin/people",
+                "/admin/audit",
+                "/api/docs"
+            ]
         );
         for link in links {
             assert_eq!(app.get(&link).await.status(), 200, "{link}");
@@ -118,6 +131,7 @@ on_both_databases!(
     unknown_pages_get_the_not_found_page,
     demo,
     |app| async move {
+        let app = &app.sign_in(MANAGER).await;
         let response = app.get("/no-such-page").await;
         assert_eq!(response.status(), 404);
         let request_id = response
@@ -142,19 +156,24 @@ on_both_databases!(
 );
 
 on_both_databases!(
-    an_empty_partnership_still_renders,
+    an_empty_partnership_asks_for_sign_in,
     empty,
     |app| async move {
-        let (status, html) = app.get_text("/").await;
+        let response = app.get("/").await;
+        assert_eq!(response.status(), 303);
+        assert_eq!(response.headers()["location"], "/sign-in");
+        let (status, html) = app.get_text("/sign-in").await;
         assert_eq!(status, 200);
-        assert!(html.contains("No partnerships have been set up yet."));
         assert!(
             html.contains(">learnloop</a>"),
             "the default name until one is set"
         );
-        for path in ["/partnerships", "/agencies", "/groups", "/api/docs"] {
-            assert_eq!(app.get(path).await.status(), 200, "{path}");
-        }
+        assert!(html.contains(">Sign in</h1>"));
+        assert_eq!(
+            app.get("/api/docs").await.status(),
+            200,
+            "the API reference is public"
+        );
     }
 );
 

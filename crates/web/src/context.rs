@@ -1,10 +1,22 @@
-//! What every part of one request may need without threading it through: its id and the
-//! team's name for the page header. Set by `middleware::request_context`.
+//! What every part of one request may need without threading it through: its id, the team's
+//! name for the page header, and who is viewing (for the navigation and the sign-out form).
+//! Set by `middleware::request_context` and completed by `auth::authenticate`.
+
+use learnloop_core::access::Actor;
+
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub name: String,
+    pub csrf_token: String,
+    /// `None` between the password and the second factor.
+    pub actor: Option<Actor>,
+}
 
 #[derive(Debug, Clone)]
 pub struct RequestContext {
     pub request_id: String,
     pub team_name: String,
+    pub viewer: Option<Viewer>,
 }
 
 tokio::task_local! {
@@ -22,5 +34,6 @@ pub fn current() -> RequestContext {
         .unwrap_or_else(|_| RequestContext {
             request_id: "none".to_string(),
             team_name: learnloop_core::settings::DEFAULT_TEAM_NAME.to_string(),
+            viewer: None,
         })
 }

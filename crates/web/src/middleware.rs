@@ -30,6 +30,7 @@ pub async fn request_context(
     let context = RequestContext {
         request_id: request_id.clone(),
         team_name: state.team_name(),
+        viewer: None,
     };
     let mut response = context::scope(context, next.run(request)).await;
     if let Ok(value) = HeaderValue::from_str(&request_id) {
@@ -73,8 +74,13 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; st
      img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; \
      base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-/// Security headers on every response; `no-store` on everything but the static assets.
-pub async fn security_headers(request: Request, next: Next) -> Response {
+/// Security headers on every response; `no-store` on everything but the static assets; HSTS
+/// when served over TLS.
+pub async fn security_headers(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let is_static = request.uri().path().starts_with("/static/");
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
@@ -101,6 +107,12 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
     );
     if !is_static {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if state.settings.secure_cookies {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
     }
     response
 }

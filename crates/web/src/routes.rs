@@ -1,11 +1,12 @@
-//! The site map: every route of learnloop is listed here, pages first, then the JSON API and
-//! the operations endpoints.
+//! The site map: every route of learnloop with its access policy, in one table. A route cannot
+//! be added without a policy, and `policy_table()` lets the tests check every one.
 
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Extension, Json, Router, middleware as axum_middleware};
+use learnloop_core::access::Action;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::services::ServeDir;
 use utoipa::OpenApi;
@@ -13,53 +14,142 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::{self, ApiDoc};
+use crate::auth::policy::{Policy, enforce};
+use crate::auth::{self, csrf};
 use crate::middleware;
 use crate::ops;
 use crate::pages::{self, api_docs::ApiDescription};
 use crate::state::AppState;
 
-/// The HTML pages.
-fn page_routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(pages::dashboard::show))
-        .route("/partnerships", get(pages::partnerships::list))
-        .route("/agencies", get(pages::agencies::list))
-        .route("/agencies/{id}", get(pages::agencies::show))
-        .route("/groups", get(pages::groups::list))
-        .route("/groups/{id}", get(pages::groups::show))
-        .route("/api/docs", get(pages::api_docs::show))
+/// One row of the site map.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteRule {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub policy: Policy,
 }
 
-/// The JSON API and operations endpoints, with their OpenAPI description.
-fn api_routes() -> OpenApiRouter<AppState> {
+/// Declares routes once: the router and the policy table come from the same rows.
+macro_rules! site_map {
+    ($rules:ident, $router:ident, $kind:ident; $( $method:ident $path:literal => $policy:expr, $($handler:ident)::+; )*) => {
+        fn $rules() -> Vec<RouteRule> {
+            vec![$( RouteRule { method: site_map!(@upper $method), path: $path, policy: $policy } ),*]
+        }
+        fn $router(state: &AppState) -> $kind<AppState> {
+            let mut router = $kind::new();
+            $(
+                router = site_map!(@add $kind, router, state, $method, $path, $policy, $($handler)::+);
+            )*
+            router
+        }
+    };
+    (@add Router, $router:ident, $state:ident, $method:ident, $path:literal, $policy:expr, $($handler:ident)::+) => {
+        $router.route(
+            $path,
+            $method($($handler)::+).route_layer(axum_middleware::from_fn_with_state(($state.clone(), $policy), enforce)),
+        )
+    };
+    (@add OpenApiRouter, $router:ident, $state:ident, $method:ident, $path:literal, $policy:expr, $($handler:ident)::+) => {
+        $router.merge(
+            OpenApiRouter::new()
+                .routes(routes!($($handler)::+))
+                .route_layer(axum_middleware::from_fn_with_state(($state.clone(), $policy), enforce)),
+        )
+    };
+    (@upper get) => { "GET" };
+    (@upper post) => { "POST" };
+}
+
+use Policy::{Allowed, Public, SecondFactorStep, SignedIn};
+
+site_map! { page_rules, page_router, Router;
+    // Signing in and out
+    get  "/sign-in"                      => Public, pages::sign_in::show;
+    post "/sign-in"                      => Public, pages::sign_in::submit;
+    get  "/sign-in/second-factor"        => SecondFactorStep, pages::sign_in::second_factor;
+    post "/sign-in/second-factor"        => SecondFactorStep, pages::sign_in::second_factor_submit;
+    post "/sign-out"                     => Public, pages::sign_in::sign_out;
+    get  "/password-reset/{token}"       => Public, pages::sign_in::reset_form;
+    post "/password-reset/{token}"       => Public, pages::sign_in::reset_submit;
+    // Your account
+    get  "/account"                      => SignedIn, pages::account::show;
+    get  "/account/activity.csv"         => SignedIn, pages::account::activity_csv;
+    // The partnership
+    get  "/"                             => Allowed(Action::ViewDashboard), pages::dashboard::show;
+    get  "/partnerships"                 => Allowed(Action::ViewReferenceData), pages::partnerships::list;
+    get  "/agencies"                     => Allowed(Action::ViewReferenceData), pages::agencies::list;
+    get  "/agencies/{id}"                => Allowed(Action::ViewReferenceData), pages::agencies::show;
+    get  "/groups"                       => Allowed(Action::ViewReferenceData), pages::groups::list;
+    get  "/groups/{id}"                  => Allowed(Action::ViewReferenceData), pages::groups::show;
+    // Administration
+    get  "/admin/people"                 => Allowed(Action::ViewPerson), pages::admin_people::list;
+    get  "/admin/people/new"             => Allowed(Action::ManagePeople), pages::admin_people::new_form;
+    post "/admin/people/new"             => Allowed(Action::ManagePeople), pages::admin_people::create;
+    get  "/admin/people/{id}"            => Allowed(Action::ViewPerson), pages::admin_people::show;
+    post "/admin/people/{id}/roles"      => Allowed(Action::ManagePeople), pages::admin_people::add_grant;
+    post "/admin/people/{id}/roles/{grant_id}/revoke" => Allowed(Action::ManagePeople), pages::admin_people::revoke_grant;
+    post "/admin/people/{id}/disable"    => Allowed(Action::ManagePeople), pages::admin_people::disable;
+    post "/admin/people/{id}/enable"     => Allowed(Action::ManagePeople), pages::admin_people::enable;
+    post "/admin/people/{id}/reset-link" => Allowed(Action::ManagePeople), pages::admin_people::reset_link;
+    get  "/admin/audit"                  => Allowed(Action::ViewAuditTrail), pages::admin_audit::list;
+    // Help
+    get  "/api/docs"                     => Public, pages::api_docs::show;
+}
+
+site_map! { api_rules, api_router, OpenApiRouter;
+    get  "/api/v1/partnerships"          => Allowed(Action::ViewReferenceData), api::partnerships::list;
+    get  "/api/v1/partnerships/{id}"     => Allowed(Action::ViewReferenceData), api::partnerships::read;
+    get  "/api/v1/agencies"              => Allowed(Action::ViewReferenceData), api::agencies::list;
+    post "/api/v1/agencies"              => Allowed(Action::ManageReferenceData), api::agencies::create;
+    get  "/api/v1/agencies/{id}"         => Allowed(Action::ViewReferenceData), api::agencies::read;
+    get  "/api/v1/groups"                => Allowed(Action::ViewReferenceData), api::groups::list;
+    post "/api/v1/groups"                => Allowed(Action::ManageReferenceData), api::groups::create;
+    get  "/api/v1/groups/{id}"           => Allowed(Action::ViewReferenceData), api::groups::read;
+    get  "/healthz"                      => Public, ops::healthz;
+    get  "/readyz"                       => Public, ops::readyz;
+    get  "/metrics"                      => Public, ops::metrics;
+}
+
+/// Routes outside the two tables above: the API description and the static assets.
+fn other_rules() -> Vec<RouteRule> {
+    vec![
+        RouteRule {
+            method: "GET",
+            path: "/api/v1/openapi.json",
+            policy: Public,
+        },
+        RouteRule {
+            method: "GET",
+            path: "/static/{*file}",
+            policy: Public,
+        },
+    ]
+}
+
+/// Every route with its policy, for the tests and for anyone reviewing access.
+pub fn policy_table() -> Vec<RouteRule> {
+    let mut rules = page_rules();
+    rules.extend(api_rules());
+    rules.extend(other_rules());
+    rules
+}
+
+fn api_with_description(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(api::partnerships::list))
-        .routes(routes!(api::partnerships::read))
-        .routes(routes!(api::agencies::list, api::agencies::create))
-        .routes(routes!(api::agencies::read))
-        .routes(routes!(api::groups::list, api::groups::create))
-        .routes(routes!(api::groups::read))
-        .routes(routes!(ops::healthz))
-        .routes(routes!(ops::readyz))
-        .routes(routes!(ops::metrics))
-}
-
-/// The OpenAPI description as JSON, built once from the routes above.
-pub fn openapi_json() -> serde_json::Value {
-    let (_, openapi) = api_routes().split_for_parts();
-    serde_json::to_value(&openapi).unwrap_or_default()
+        .merge(api_router(state))
+        .split_for_parts()
 }
 
 /// The whole application with its layers.
 pub fn app(state: AppState) -> Router {
-    let (api_router, openapi) = api_routes().split_for_parts();
+    let (api, openapi) = api_with_description(&state);
     let description = Arc::new(serde_json::to_value(&openapi).unwrap_or_default());
     let openapi_document = description.clone();
     let max_body = state.settings.max_body_bytes;
     let assets = ServeDir::new(&state.settings.assets_dir);
     Router::new()
-        .merge(page_routes())
-        .merge(api_router)
+        .merge(page_router(&state))
+        .merge(api)
         .route(
             "/api/v1/openapi.json",
             get(move || {
@@ -73,10 +163,18 @@ pub fn app(state: AppState) -> Router {
             middleware::record_metrics,
         ))
         .fallback(middleware::not_found)
+        .layer(axum_middleware::from_fn(csrf::same_origin))
+        .layer(axum_middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
         .layer(Extension(ApiDescription(description)))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(CatchPanicLayer::custom(middleware::panic_response))
-        .layer(axum_middleware::from_fn(middleware::security_headers))
+        .layer(axum_middleware::from_fn_with_state(
+            state.clone(),
+            middleware::security_headers,
+        ))
         .layer(axum_middleware::from_fn_with_state(
             state.clone(),
             middleware::request_context,

@@ -63,6 +63,22 @@ pub async fn list_by_agency(db: &impl ConnectionTrait, agency_id: Uuid) -> CoreR
         .await?)
 }
 
+/// Everyone, by name.
+pub async fn list(db: &impl ConnectionTrait) -> CoreResult<Vec<Person>> {
+    Ok(entity::Entity::find()
+        .order_by_asc(entity::Column::Name)
+        .all(db)
+        .await?)
+}
+
+/// Enables or disables the person. The caller ends a disabled person's sessions.
+pub async fn set_active(db: &impl ConnectionTrait, id: Uuid, active: bool) -> CoreResult<Person> {
+    let person = get(db, id).await?;
+    let mut model: entity::ActiveModel = person.into();
+    model.active = Set(active);
+    Ok(sea_orm::ActiveModelTrait::update(model, db).await?)
+}
+
 pub async fn count(db: &impl ConnectionTrait) -> CoreResult<u64> {
     Ok(entity::Entity::find().count(db).await?)
 }

@@ -5,7 +5,8 @@ use learnloop_core::agencies::{self, AgencyType, NewAgency};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{ApiCaller, ApiJson, ListOf};
+use super::{ApiJson, ListOf};
+use crate::auth::SignedIn;
 use crate::error::{ApiResult, ErrorBody};
 use crate::pages::parse_id;
 use crate::state::AppState;
@@ -104,7 +105,7 @@ pub async fn read(
     ))]
 pub async fn create(
     State(state): State<AppState>,
-    ApiCaller(_caller): ApiCaller,
+    _caller: SignedIn,
     ApiJson(body): ApiJson<CreateAgency>,
 ) -> ApiResult<(
     StatusCode,

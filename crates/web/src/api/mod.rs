@@ -5,18 +5,14 @@ pub mod groups;
 pub mod partnerships;
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
-use axum::http::header::AUTHORIZATION;
-use axum::http::request::Parts;
-use learnloop_core::{people, tokens};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::{ApiError, AppError, ErrorBody};
-use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -107,29 +103,5 @@ fn json_rejection(rejection: JsonRejection) -> AppError {
             "unreadable_body",
             format!("The body could not be read: {}", other.body_text()),
         ),
-    }
-}
-
-/// The person an API request acts for, from `Authorization: Bearer <token>`.
-pub struct ApiCaller(pub people::Person);
-
-impl FromRequestParts<AppState> for ApiCaller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let presented = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .map(str::trim)
-            .ok_or_else(|| ApiError(AppError::unauthorised()))?;
-        let person = tokens::authenticate(state.db.conn(), presented, chrono::Utc::now())
-            .await?
-            .ok_or_else(|| ApiError(AppError::unauthorised()))?;
-        Ok(ApiCaller(person))
     }
 }

@@ -1,19 +1,27 @@
-//! What every page shares: the header with the team's name, the service navigation, the
-//! footer, and the error page.
+//! What every page shares: the header with the team's name, the service navigation (only the
+//! sections the viewer may use), the sign-out form, the footer, and the error page.
 
 use askama::Template;
 use axum::response::Html;
+use learnloop_core::FieldError;
+use learnloop_core::access::{Action, Record, can};
 
 use crate::context;
 use crate::error::{AppError, PageError, PageResult};
 
-/// The sections of the service navigation. Only sections that exist are listed.
-const SECTIONS: [(&str, &str); 5] = [
-    ("/", "Dashboard"),
-    ("/partnerships", "Partnerships"),
-    ("/agencies", "Agencies"),
-    ("/groups", "Groups"),
-    ("/api/docs", "API"),
+/// The sections of the service navigation, each shown only to those allowed its action.
+const SECTIONS: [(&str, &str, Option<Action>); 7] = [
+    ("/", "Dashboard", Some(Action::ViewDashboard)),
+    (
+        "/partnerships",
+        "Partnerships",
+        Some(Action::ViewReferenceData),
+    ),
+    ("/agencies", "Agencies", Some(Action::ViewReferenceData)),
+    ("/groups", "Groups", Some(Action::ViewReferenceData)),
+    ("/admin/people", "People", Some(Action::ViewPerson)),
+    ("/admin/audit", "Audit trail", Some(Action::ViewAuditTrail)),
+    ("/api/docs", "API", None),
 ];
 
 #[derive(Debug, Clone)]
@@ -30,25 +38,71 @@ pub struct Layout {
     pub team_name: String,
     pub request_id: String,
     pub nav: Vec<NavItem>,
+    /// The signed-in person's name, for the header.
+    pub viewer_name: Option<String>,
+    /// The CSRF token every form on the page carries.
+    pub csrf_token: String,
+    /// Field errors, shown in the error summary above the heading.
+    pub errors: Vec<FieldError>,
 }
 
 impl Layout {
     /// A layout for a page titled `title` inside the section at `section_href`.
     pub fn new(title: impl Into<String>, section_href: &str) -> Self {
         let context = context::current();
-        Layout {
-            title: title.into(),
-            team_name: context.team_name,
-            request_id: context.request_id,
-            nav: SECTIONS
+        let actor = context
+            .viewer
+            .as_ref()
+            .and_then(|viewer| viewer.actor.clone());
+        let nav = match &actor {
+            Some(actor) => SECTIONS
                 .iter()
-                .map(|(href, label)| NavItem {
+                .filter(|(_, _, action)| {
+                    action.is_none_or(|action| can(actor, action, Record::None))
+                })
+                .map(|(href, label, _)| NavItem {
                     href,
                     label,
                     current: *href == section_href,
                 })
                 .collect(),
+            None => Vec::new(),
+        };
+        Layout {
+            title: title.into(),
+            team_name: context.team_name,
+            request_id: context.request_id,
+            nav,
+            viewer_name: context.viewer.as_ref().map(|viewer| viewer.name.clone()),
+            csrf_token: context
+                .viewer
+                .map(|viewer| viewer.csrf_token)
+                .unwrap_or_default(),
+            errors: Vec::new(),
         }
+    }
+
+    /// The same layout with a CSRF token for an anonymous form (sign-in).
+    pub fn with_csrf(mut self, token: String) -> Self {
+        self.csrf_token = token;
+        self
+    }
+
+    /// The same layout with errors for the error summary; the title gets "Error: " first.
+    pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
+        if !errors.is_empty() {
+            self.title = format!("Error: {}", self.title);
+        }
+        self.errors = errors;
+        self
+    }
+
+    /// The error message for one field, if it has one.
+    pub fn error_for(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|error| error.field == field)
+            .map(|error| error.message.as_str())
     }
 }
 
@@ -76,6 +130,7 @@ pub fn render_error_page(error: &AppError) -> String {
         401 => "Sign in to continue",
         403 => "You do not have access to this page",
         413 => "The file or form is too large",
+        429 => "Too many attempts",
         500..=599 => "Sorry, there is a problem with the service",
         _ => "There is a problem",
     };

@@ -1,12 +1,16 @@
 //! The HTML pages. Each page is a typed askama template in `templates/pages/`, named like its
 //! module here.
 
+pub mod account;
+pub mod admin_audit;
+pub mod admin_people;
 pub mod agencies;
 pub mod api_docs;
 pub mod dashboard;
 pub mod groups;
 pub mod layout;
 pub mod partnerships;
+pub mod sign_in;
 
 use uuid::Uuid;
 
