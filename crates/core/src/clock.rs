@@ -26,6 +26,14 @@ impl ManualClock {
         ManualClock(Mutex::new(truncate(start)))
     }
 
+    pub fn set(&self, to: DateTime<Utc>) {
+        let mut now = match self.0.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        *now = truncate(to);
+    }
+
     pub fn advance(&self, by: TimeDelta) {
         let mut now = match self.0.lock() {
             Ok(guard) => guard,

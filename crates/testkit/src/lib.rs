@@ -74,6 +74,15 @@ impl TestDatabase {
         }
     }
 
+    /// The same database, for a second server; dropping it leaves the database alone.
+    pub fn shared(&self) -> TestDatabase {
+        TestDatabase {
+            url: self.url.clone(),
+            _dir: None,
+            postgres: None,
+        }
+    }
+
     /// Drops a PostgreSQL test database; SQLite files go with their temporary folder.
     pub async fn drop_database(&mut self) {
         if let Some((admin, name)) = self.postgres.take()
@@ -149,6 +158,7 @@ pub struct TestApp {
     database: TestDatabase,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<()>>,
+    keep_alive: Option<Box<TestApp>>,
 }
 
 impl TestApp {
@@ -185,14 +195,54 @@ impl TestApp {
         Self::serve(backend, database, db).await
     }
 
+    /// An app on the demo with settings of the test's choosing.
+    pub async fn start_demo_with(
+        backend: Backend,
+        adjust: impl FnOnce(&mut WebSettings),
+    ) -> TestApp {
+        let plain = Self::start_with(backend, true).await;
+        let mut settings = test_settings();
+        adjust(&mut settings);
+        let database = plain.database.shared();
+        let db = Db::connect(&database.url)
+            .await
+            .unwrap_or_else(|error| panic!("connect: {error}"));
+        let mut adjusted =
+            Self::serve_with(backend, database, db, settings, plain.clock.clone()).await;
+        // The first app owns the database; keep it alive for as long as this one.
+        adjusted.keep_alive = Some(Box::new(plain));
+        adjusted
+    }
+
+    /// A second server over the same database, as another instance behind a load balancer.
+    pub async fn second_instance(&self) -> TestApp {
+        let database = self.database.shared();
+        let db = Db::connect(&database.url)
+            .await
+            .unwrap_or_else(|error| panic!("connect: {error}"));
+        Self::serve_with(
+            self.backend,
+            database,
+            db,
+            test_settings(),
+            self.clock.clone(),
+        )
+        .await
+    }
+
     /// Starts a server over an existing database handle (for example an unmigrated one).
     pub async fn serve(backend: Backend, database: TestDatabase, db: Db) -> TestApp {
-        let settings = WebSettings {
-            assets_dir: assets_dir(),
-            max_body_bytes: 64 * 1024,
-            ..WebSettings::default()
-        };
         let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+        Self::serve_with(backend, database, db, test_settings(), clock).await
+    }
+
+    async fn serve_with(
+        backend: Backend,
+        database: TestDatabase,
+        db: Db,
+        settings: WebSettings,
+        clock: Arc<ManualClock>,
+    ) -> TestApp {
         let state = AppState::with_clock(db.clone(), settings, clock.clone()).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -222,6 +272,7 @@ impl TestApp {
             database,
             shutdown: Some(shutdown),
             server: Some(server),
+            keep_alive: None,
         }
     }
 
@@ -283,6 +334,17 @@ impl TestApp {
         }
         let _ = self.db.clone().close().await;
         self.database.drop_database().await;
+        if let Some(owner) = self.keep_alive.take() {
+            Box::pin(owner.stop()).await;
+        }
+    }
+}
+
+fn test_settings() -> WebSettings {
+    WebSettings {
+        assets_dir: assets_dir(),
+        max_body_bytes: 64 * 1024,
+        ..WebSettings::default()
     }
 }
 
