@@ -217,3 +217,124 @@ fn demo_serves_and_stops_gracefully_on_sigterm() {
     assert!(logs.contains("shutting down"), "{logs}");
     assert!(address.starts_with("http://127.0.0.1:"));
 }
+
+fn sqlite_in(dir: &tempfile::TempDir) -> String {
+    format!("sqlite://{}/ll.db", dir.path().display())
+}
+
+#[test]
+fn user_add_names_an_unknown_agency_or_role() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = sqlite_in(&dir);
+    let output = run(learnloop()
+        .args([
+            "user",
+            "add",
+            "--email",
+            "first.admin@fernbridge.example",
+            "--name",
+            "First Admin",
+            "--agency",
+            "nowhere",
+            "--role",
+            "system_administrator",
+            "--database",
+            &database,
+        ])
+        .env("LEARNLOOP_LOG_LEVEL", "off"));
+    assert_one_clear_line(&output, "--agency: no agency has the code nowhere");
+    let output = run(learnloop()
+        .args([
+            "user",
+            "add",
+            "--email",
+            "first.admin@fernbridge.example",
+            "--name",
+            "First Admin",
+            "--agency",
+            "nowhere",
+            "--role",
+            "overlord",
+            "--database",
+            &database,
+        ])
+        .env("LEARNLOOP_LOG_LEVEL", "off"));
+    assert_one_clear_line(&output, "--role: overlord is not a role");
+}
+
+#[test]
+fn audit_verify_names_the_first_tampered_entry() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = sqlite_in(&dir);
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let db = learnloop_core::Db::connect(&database)
+            .await
+            .expect("connect");
+        db.migrate().await.expect("migrate");
+        let txn = db.write().await.expect("begin");
+        learnloop_core::demo::seed(&txn, chrono::Utc::now())
+            .await
+            .expect("seed");
+        txn.commit().await.expect("commit");
+        db.close().await.expect("close");
+    });
+    for email in ["one@fernbridge.example", "two@fernbridge.example"] {
+        let output = run(learnloop()
+            .args([
+                "user",
+                "add",
+                "--email",
+                email,
+                "--name",
+                "Someone New",
+                "--agency",
+                "fsp-team",
+                "--role",
+                "executive",
+                "--database",
+                &database,
+            ])
+            .env("LEARNLOOP_LOG_LEVEL", "off"));
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            stdout.contains("/password-reset/"),
+            "a one-time link: {stdout}"
+        );
+    }
+    let output = run(learnloop()
+        .args(["user", "list", "--database", &database])
+        .env("LEARNLOOP_LOG_LEVEL", "off"));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("two@fernbridge.example"));
+    let output = run(learnloop()
+        .args(["audit", "verify", "--database", &database])
+        .env("LEARNLOOP_LOG_LEVEL", "off"));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("intact: 4 entries checked"));
+
+    runtime.block_on(async {
+        use sea_orm::ConnectionTrait;
+        let db = learnloop_core::Db::connect(&database)
+            .await
+            .expect("connect");
+        db.conn()
+            .execute_unprepared("UPDATE audit_log SET record_id = 'someone-else' WHERE seq = 3")
+            .await
+            .expect("tamper");
+        db.close().await.expect("close");
+    });
+    let output = run(learnloop()
+        .args(["audit", "verify", "--database", &database])
+        .env("LEARNLOOP_LOG_LEVEL", "off"));
+    assert_eq!(output.status.code(), Some(1));
+    assert_one_clear_line(&output, "entry 3 was changed");
+}
