@@ -191,14 +191,18 @@ on_both_databases!(
     the_trail_page_lists_and_filters_and_is_itself_recorded,
     demo,
     |app| async move {
-        let police = app.sign_in("police.lead@fernbridge.example").await;
-        let _ = police;
+        app.sign_in("police.lead@fernbridge.example").await;
+        let police =
+            learnloop_core::people::find_by_email(app.db.conn(), "police.lead@fernbridge.example")
+                .await
+                .unwrap()
+                .unwrap();
         let manager = app.sign_in("business.manager@fernbridge.example").await;
         let (status, html) = manager
-            .get_text("/admin/audit?person=police.lead%40fernbridge.example")
+            .get_text(&format!("/admin/audit?person={}", police.id))
             .await;
         assert_eq!(status, 200);
-        assert!(html.contains("second_factor.succeeded"));
+        assert!(html.contains("second_factor.succeeded"), "{html}");
         assert!(
             !html.contains("Robin Ashdown</td>"),
             "only the police lead's entries"

@@ -29,6 +29,12 @@ pub struct AuditQuery {
     before: Option<i64>,
 }
 
+struct PersonChoice {
+    id: String,
+    name: String,
+    selected: bool,
+}
+
 struct EntryRow {
     seq: i64,
     at: String,
@@ -45,6 +51,7 @@ struct EntryRow {
 struct AuditPage {
     layout: Layout,
     query: AuditQuery,
+    people: Vec<PersonChoice>,
     rows: Vec<EntryRow>,
     older_link: Option<String>,
 }
@@ -89,13 +96,11 @@ pub async fn list(
     let person_id = if query.person.trim().is_empty() {
         None
     } else {
-        match people::find_by_email(&txn, &query.person).await? {
-            Some(person) => Some(person.id),
-            None => {
-                errors.push(FieldError::new(
-                    "person",
-                    "No person has this email address",
-                ));
+        // People are chosen by id, never by name or email: no personal data in addresses.
+        match uuid::Uuid::parse_str(query.person.trim()) {
+            Ok(id) => Some(id),
+            Err(_) => {
+                errors.push(FieldError::new("person", "Choose a person from the list"));
                 None
             }
         }
@@ -113,10 +118,18 @@ pub async fn list(
     } else {
         (Vec::new(), false)
     };
-    let names: std::collections::HashMap<uuid::Uuid, String> = people::list(&txn)
-        .await?
+    let everyone = people::list(&txn).await?;
+    let names: std::collections::HashMap<uuid::Uuid, String> = everyone
+        .iter()
+        .map(|person| (person.id, person.name.clone()))
+        .collect();
+    let choices = everyone
         .into_iter()
-        .map(|person| (person.id, person.name))
+        .map(|person| PersonChoice {
+            selected: Some(person.id) == person_id,
+            id: person.id.to_string(),
+            name: person.name,
+        })
         .collect();
     audit::append(
         &txn,
@@ -162,6 +175,7 @@ pub async fn list(
     render(&AuditPage {
         layout: Layout::new("Audit trail", "/admin/audit").with_errors(errors),
         query,
+        people: choices,
         rows,
         older_link,
     })

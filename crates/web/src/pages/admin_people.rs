@@ -35,8 +35,13 @@ struct PeoplePage {
     can_manage: bool,
 }
 
-pub async fn list(State(state): State<AppState>, signed_in: SignedIn) -> PageResult<Html<String>> {
-    let txn = state.db.read().await?;
+pub async fn list(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Source(source): Source,
+) -> PageResult<Html<String>> {
+    let now = state.clock.now();
+    let txn = state.db.write().await?;
     let agency_names: std::collections::HashMap<uuid::Uuid, String> = agencies::list(&txn)
         .await?
         .into_iter()
@@ -65,6 +70,14 @@ pub async fn list(State(state): State<AppState>, signed_in: SignedIn) -> PageRes
             name: person.name,
         })
         .collect();
+    audit::append(
+        &txn,
+        audit::Event::new("people.list", "allowed")
+            .by(&signed_in.actor)
+            .from_source(source),
+        now,
+    )
+    .await?;
     txn.commit().await?;
     render(&PeoplePage {
         layout: Layout::new("People", "/admin/people"),
