@@ -557,3 +557,56 @@ on_both_databases!(
         assert_eq!(csv.lines().count() - 1, entries.len() - 1);
     }
 );
+
+on_both_databases!(
+    oversized_forms_get_413_and_write_nothing,
+    demo,
+    |app| async move {
+        let admin = app.sign_in(ADMIN).await;
+        let huge = "x".repeat(100 * 1024);
+        let response = admin
+            .post_form(
+                "/admin/people/new",
+                &[
+                    ("name", &huge),
+                    ("email", "big@fernbridge.example"),
+                    ("role", "executive"),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), 413);
+        assert!(response.text().await.unwrap().contains("too large"));
+        assert!(
+            app.query_strings("SELECT email FROM people WHERE email = 'big@fernbridge.example'")
+                .await
+                .is_empty()
+        );
+    }
+);
+
+on_both_databases!(
+    the_add_person_form_names_each_bad_field,
+    demo,
+    |app| async move {
+        let admin = app.sign_in(ADMIN).await;
+        let response = admin
+            .post_form(
+                "/admin/people/new",
+                &[
+                    ("name", ""),
+                    ("email", "not-an-email"),
+                    ("agency_id", ""),
+                    ("role", ""),
+                ],
+            )
+            .await;
+        let html = response.text().await.unwrap();
+        for field in ["#name", "#email", "#agency_id", "#role"] {
+            assert!(
+                html.contains(&format!("href=\"{field}\"")),
+                "the error summary links {field}"
+            );
+        }
+        assert!(html.contains("<title>Error: Add a person"));
+    }
+);

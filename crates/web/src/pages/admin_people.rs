@@ -236,6 +236,14 @@ pub async fn create(
     if role == Some(Role::IndependentReviewer) {
         errors.push(FieldError::new("role", "Add an independent reviewer first with another role, or appoint them from their review"));
     }
+    if !errors.is_empty() {
+        // The core checks these when it creates the person; say everything wrong at once.
+        let mut field_errors = Vec::new();
+        learnloop_core::validate::required_text("name", &form.name, 200, &mut field_errors);
+        people::parse_email("email", &form.email, &mut field_errors);
+        field_errors.append(&mut errors);
+        errors = field_errors;
+    }
     let now = state.clock.now();
     let txn = state.db.write().await?;
     let created = match (agency_id, role, errors.is_empty()) {
