@@ -102,6 +102,16 @@ pub async fn authenticate(
     Ok(person.active.then_some(person))
 }
 
+/// The person's tokens, newest first (revoked and expired ones included).
+pub async fn of_person(db: &impl ConnectionTrait, person_id: Uuid) -> CoreResult<Vec<Model>> {
+    use sea_orm::QueryOrder;
+    Ok(Entity::find()
+        .filter(Column::PersonId.eq(person_id))
+        .order_by_desc(Column::CreatedAt)
+        .all(db)
+        .await?)
+}
+
 /// Revokes the token; revoking it again changes nothing.
 pub async fn revoke(db: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>) -> CoreResult<()> {
     let token = Entity::find_by_id(id)

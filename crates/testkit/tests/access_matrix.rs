@@ -456,7 +456,7 @@ on_both_databases!(
 
 /// The routes this test knows, written out by hand: a route added to the site map without
 /// being added here (and to the matrix) fails the build.
-const KNOWN_ROUTES: [(&str, &str); 39] = [
+const KNOWN_ROUTES: [(&str, &str); 42] = [
     ("GET", "/sign-in"),
     ("POST", "/sign-in"),
     ("GET", "/sign-in/second-factor"),
@@ -466,6 +466,9 @@ const KNOWN_ROUTES: [(&str, &str); 39] = [
     ("POST", "/password-reset/{token}"),
     ("GET", "/account"),
     ("GET", "/account/activity.csv"),
+    ("GET", "/account/tokens"),
+    ("POST", "/account/tokens"),
+    ("POST", "/account/tokens/{id}/revoke"),
     ("GET", "/"),
     ("GET", "/partnerships"),
     ("GET", "/agencies"),

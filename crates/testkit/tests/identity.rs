@@ -610,3 +610,88 @@ on_both_databases!(
         assert!(html.contains("<title>Error: Add a person"));
     }
 );
+
+on_both_databases!(people_manage_their_own_api_tokens, demo, |app| async move {
+    let lead = app.sign_in("police.lead@fernbridge.example").await;
+    let response = lead
+        .post_form(
+            "/account/tokens",
+            &[("label", "Police data feed"), ("days", "30")],
+        )
+        .await;
+    let html = response.text().await.unwrap();
+    let start = html.find("id=\"new-token\">").expect("shown once") + "id=\"new-token\">".len();
+    let secret = html[start..start + 67].to_string();
+    assert!(secret.starts_with("ll_"));
+    let api = |token: String| {
+        let client = app.client.clone();
+        let url = app.url("/api/v1/agencies");
+        async move {
+            client
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(
+        api(secret.clone()).await,
+        200,
+        "the token acts as its owner"
+    );
+    let (_, html) = lead.get_text("/account/tokens").await;
+    assert!(!html.contains(&secret), "never shown again");
+    assert!(html.contains("Police data feed"));
+    // Someone else cannot revoke it.
+    let token_id = learnloop_core::tokens::of_person(
+        app.db.conn(),
+        learnloop_core::people::find_by_email(app.db.conn(), "police.lead@fernbridge.example")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+    )
+    .await
+    .unwrap()[0]
+        .id;
+    let other = app.sign_in("health.lead@fernbridge.example").await;
+    assert_eq!(
+        other
+            .post_form(&format!("/account/tokens/{token_id}/revoke"), &[])
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(api(secret.clone()).await, 200);
+    assert_eq!(
+        lead.post_form(&format!("/account/tokens/{token_id}/revoke"), &[])
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(api(secret.clone()).await, 401, "revoked");
+    // Bad input names the field.
+    let html = lead
+        .post_form("/account/tokens", &[("label", ""), ("days", "9999")])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("href=\"#days\""));
+    // Expiry.
+    let html = lead
+        .post_form("/account/tokens", &[("label", "Short"), ("days", "1")])
+        .await
+        .text()
+        .await
+        .unwrap();
+    let start = html.find("id=\"new-token\">").unwrap() + "id=\"new-token\">".len();
+    let short = html[start..start + 67].to_string();
+    assert_eq!(api(short.clone()).await, 200);
+    app.clock
+        .advance(TimeDelta::days(1) + TimeDelta::seconds(1));
+    assert_eq!(api(short).await, 401, "expired");
+});

@@ -74,6 +74,9 @@ site_map! { page_rules, page_router, Router;
     // Your account
     get  "/account"                      => SignedIn, pages::account::show;
     get  "/account/activity.csv"         => SignedIn, pages::account::activity_csv;
+    get  "/account/tokens"               => SignedIn, pages::tokens::list;
+    post "/account/tokens"               => SignedIn, pages::tokens::create;
+    post "/account/tokens/{id}/revoke"   => SignedIn, pages::tokens::revoke;
     // The partnership
     get  "/"                             => Allowed(Action::ViewDashboard), pages::dashboard::show;
     get  "/partnerships"                 => Allowed(Action::ViewReferenceData), pages::partnerships::list;

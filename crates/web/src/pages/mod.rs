@@ -11,6 +11,7 @@ pub mod groups;
 pub mod layout;
 pub mod partnerships;
 pub mod sign_in;
+pub mod tokens;
 
 use uuid::Uuid;
 
