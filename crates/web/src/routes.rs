@@ -46,7 +46,10 @@ macro_rules! site_map {
     (@add Router, $router:ident, $state:ident, $method:ident, $path:literal, $policy:expr, $($handler:ident)::+) => {
         $router.route(
             $path,
-            $method($($handler)::+).route_layer(axum_middleware::from_fn_with_state(($state.clone(), $policy), enforce)),
+            $method($($handler)::+)
+                .route_layer(axum_middleware::from_fn_with_state(($state.clone(), $policy), enforce))
+                // Outermost: a cross-site form is refused before anything else looks at it.
+                .route_layer(axum_middleware::from_fn(csrf::same_origin)),
         )
     };
     (@add OpenApiRouter, $router:ident, $state:ident, $method:ident, $path:literal, $policy:expr, $($handler:ident)::+) => {
@@ -166,7 +169,6 @@ pub fn app(state: AppState) -> Router {
             middleware::record_metrics,
         ))
         .fallback(middleware::not_found)
-        .layer(axum_middleware::from_fn(csrf::same_origin))
         .layer(axum_middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,

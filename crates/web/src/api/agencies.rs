@@ -42,7 +42,9 @@ impl AgencyView {
 #[serde(deny_unknown_fields)]
 pub struct CreateAgency {
     /// A short unique code: 2 to 32 letters, digits or hyphens.
+    #[schema(pattern = "^[A-Za-z0-9-]{2,32}$")]
     pub code: String,
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: String,
     pub agency_type: AgencyType,
     /// The partnerships the agency is a member of.

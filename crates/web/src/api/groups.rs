@@ -23,8 +23,12 @@ pub struct GroupView {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateGroup {
+    /// A short unique code: 2 to 32 letters, digits or hyphens.
+    #[schema(pattern = "^[A-Za-z0-9-]{2,32}$")]
     pub code: String,
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: String,
+    #[schema(min_length = 1, max_length = 2000, pattern = "\\S")]
     pub purpose: String,
     /// The partnership the group serves; leave out for a group serving all of them.
     #[serde(default)]

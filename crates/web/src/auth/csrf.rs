@@ -21,9 +21,10 @@ fn refused() -> AppError {
 /// Refuses cross-site unsafe requests to pages. The API authenticates with bearer tokens,
 /// which a browser never sends on its own, so it is exempt.
 pub async fn same_origin(request: Request, next: Next) -> Response {
-    let unsafe_method = !matches!(
+    // Methods that change state; any other is answered by the router (405 when unknown).
+    let unsafe_method = matches!(
         *request.method(),
-        Method::GET | Method::HEAD | Method::OPTIONS
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
     );
     if unsafe_method && !request.uri().path().starts_with("/api/") && !is_same_origin(&request) {
         return PageError(refused()).into_response();
