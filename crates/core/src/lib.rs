@@ -6,6 +6,7 @@
 pub mod access;
 pub mod agencies;
 pub mod audit;
+pub mod calendar;
 pub mod clock;
 pub mod db;
 pub mod demo;

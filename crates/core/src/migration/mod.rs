@@ -4,6 +4,7 @@ use sea_orm_migration::prelude::*;
 
 mod m0001_reference_data;
 mod m0002_identity;
+mod m0003_notifications;
 
 pub struct Migrator;
 
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m0001_reference_data::Migration),
             Box::new(m0002_identity::Migration),
+            Box::new(m0003_notifications::Migration),
         ]
     }
 }
