@@ -16,6 +16,7 @@ pub mod identity;
 pub mod migration;
 pub mod partnerships;
 pub mod people;
+pub mod review_types;
 pub mod settings;
 pub mod tokens;
 pub mod validate;

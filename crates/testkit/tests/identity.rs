@@ -695,3 +695,47 @@ on_both_databases!(people_manage_their_own_api_tokens, demo, |app| async move {
         .advance(TimeDelta::days(1) + TimeDelta::seconds(1));
     assert_eq!(api(short).await, 401, "expired");
 });
+
+on_both_databases!(
+    forms_from_browsers_that_hide_the_origin_are_judged_by_fetch_metadata,
+    demo,
+    |app| async move {
+        let admin = app.sign_in(ADMIN).await;
+        let post = |origin: &'static str, site: &'static str| {
+            let client = admin.client.clone();
+            let url = admin.url("/admin/people/new");
+            let csrf = admin.csrf.clone();
+            async move {
+                client
+                    .post(url)
+                    .header("origin", origin)
+                    .header("sec-fetch-site", site)
+                    .form(&[
+                        ("csrf_token", csrf.as_str()),
+                        ("name", ""),
+                        ("email", ""),
+                        ("agency_id", ""),
+                        ("role", ""),
+                    ])
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            }
+        };
+        assert_eq!(
+            post("null", "same-origin").await,
+            200,
+            "Origin: null from this site is accepted (form re-shown with errors)"
+        );
+        assert_eq!(post("null", "cross-site").await, 403);
+        assert_eq!(
+            post("https://attacker.example", "same-origin").await,
+            403,
+            "a foreign Origin wins"
+        );
+        let response = app.get("/sign-in").await;
+        assert_eq!(response.headers()["referrer-policy"], "same-origin");
+    }
+);

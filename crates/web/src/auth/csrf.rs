@@ -44,11 +44,14 @@ fn is_same_origin(request: &Request) -> bool {
         let rest = url.split_once("://")?.1;
         Some(rest.split('/').next().unwrap_or_default().to_string())
     };
+    // Browsers send `Origin: null` in some privacy modes even for same-site forms; treat it as
+    // absent and rely on Sec-Fetch-Site, which a cross-site request always marks.
     if let Some(origin) = headers
         .get(header::ORIGIN)
         .and_then(|value| value.to_str().ok())
+        .filter(|origin| *origin != "null")
     {
-        return origin != "null" && host_of(origin).as_deref() == Some(host);
+        return host_of(origin).as_deref() == Some(host);
     }
     if let Some(site) = headers
         .get("sec-fetch-site")

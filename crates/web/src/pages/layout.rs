@@ -121,6 +121,8 @@ struct ErrorPage<'a> {
     heading: &'a str,
     message: &'a str,
     status: u16,
+    /// The generic "check the address" advice, rather than the error's own message.
+    generic_not_found: bool,
 }
 
 /// The HTML of the error page for this error, with the request id to quote.
@@ -139,6 +141,9 @@ pub fn render_error_page(error: &AppError) -> String {
         heading,
         message: &error.message,
         status: error.status.as_u16(),
+        generic_not_found: error.status.as_u16() == 404
+            && (error.message == "Page not found"
+                || error.message == AppError::not_found().message),
     };
     page.render().unwrap_or_else(|_| {
         format!(
