@@ -190,11 +190,19 @@ pub enum Action {
     ViewAuditTrail,
     /// Read one review and its case content.
     ViewReview,
+    /// Read a case (notification): what happened, the pseudonym, deadlines, decisions.
+    ViewCase,
+    /// See who the case is about: real name and date of birth.
+    ViewCaseIdentity,
+    /// Notify a case, record decisions, run rapid reviews.
+    ManageCase,
+    /// Change review types, the calendar and other settings of the framework.
+    ManageSettings,
 }
 
 /// The record an action touches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Record {
+pub enum Record<'a> {
     /// Nothing in particular (lists, reference data, the trail as a whole).
     None,
     Person {
@@ -204,10 +212,14 @@ pub enum Record {
     Review {
         review_id: Uuid,
     },
+    /// A case, with the agencies involved in it.
+    Case {
+        agency_ids: &'a [Uuid],
+    },
 }
 
 /// The one authorisation decision. Deny by default: every allowed case is listed here.
-pub fn can(actor: &Actor, action: Action, record: Record) -> bool {
+pub fn can(actor: &Actor, action: Action, record: Record<'_>) -> bool {
     use Role::*;
     match (action, record) {
         (Action::ViewDashboard, _) => !actor.grants.is_empty(),
@@ -235,6 +247,28 @@ pub fn can(actor: &Actor, action: Action, record: Record) -> bool {
         (Action::ManagePeople, _) => actor.has_role(SystemAdministrator),
         (Action::ViewAuditTrail, _) => {
             actor.has_role(SystemAdministrator) || actor.has_role(BusinessManager)
+        }
+        // Cases: the partnership team, the Review Group and executives see every case; an
+        // agency lead sees the cases their agency is involved in; nobody else.
+        (Action::ViewCase, Record::Case { agency_ids }) => {
+            actor.has_role(BusinessManager)
+                || actor.has_role(ReviewGroupMember)
+                || actor.has_role(Executive)
+                || agency_ids
+                    .iter()
+                    .any(|agency_id| actor.has_role_for_agency(AgencyLead, *agency_id))
+        }
+        (Action::ViewCase, Record::None) => {
+            actor.has_role(BusinessManager)
+                || actor.has_role(ReviewGroupMember)
+                || actor.has_role(Executive)
+                || actor.has_role(AgencyLead)
+        }
+        (Action::ViewCaseIdentity, _) | (Action::ManageCase, _) => {
+            actor.has_role(BusinessManager) || actor.has_role(ReviewGroupMember)
+        }
+        (Action::ManageSettings, _) => {
+            actor.has_role(BusinessManager) || actor.has_role(SystemAdministrator)
         }
         (Action::ViewReview, Record::Review { review_id }) => actor.grants.iter().any(|grant| {
             match grant.scope {
@@ -338,6 +372,40 @@ mod tests {
         assert!(grant.active_on(day(1, 1)));
         assert!(grant.active_on(day(6, 30)));
         assert!(!grant.active_on(day(7, 1)));
+    }
+
+    #[test]
+    fn an_agency_lead_sees_only_cases_their_agency_is_involved_in() {
+        let lead = actor(Role::AgencyLead, Scope::Agency(Uuid::from_u128(10)));
+        let involved = [Uuid::from_u128(9), Uuid::from_u128(10)];
+        let other = [Uuid::from_u128(11)];
+        assert!(can(
+            &lead,
+            Action::ViewCase,
+            Record::Case {
+                agency_ids: &involved
+            }
+        ));
+        assert!(!can(
+            &lead,
+            Action::ViewCase,
+            Record::Case { agency_ids: &other }
+        ));
+        assert!(!can(
+            &lead,
+            Action::ViewCaseIdentity,
+            Record::Case {
+                agency_ids: &involved
+            }
+        ));
+        let admin = actor(Role::SystemAdministrator, Scope::Partnership);
+        assert!(!can(
+            &admin,
+            Action::ViewCase,
+            Record::Case {
+                agency_ids: &involved
+            }
+        ));
     }
 
     #[test]

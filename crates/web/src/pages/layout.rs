@@ -120,7 +120,6 @@ struct ErrorPage<'a> {
     layout: Layout,
     heading: &'a str,
     message: &'a str,
-    status: u16,
     /// The generic "check the address" advice, rather than the error's own message.
     generic_not_found: bool,
 }
@@ -140,7 +139,6 @@ pub fn render_error_page(error: &AppError) -> String {
         layout: Layout::new(heading, ""),
         heading,
         message: &error.message,
-        status: error.status.as_u16(),
         generic_not_found: error.status.as_u16() == 404
             && (error.message == "Page not found"
                 || error.message == AppError::not_found().message),
