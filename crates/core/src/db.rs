@@ -91,9 +91,14 @@ impl Db {
         self.conn.get_database_backend()
     }
 
-    /// Applies every pending migration.
+    /// Applies every pending migration, then adds any default review type that is missing.
     pub async fn migrate(&self) -> Result<(), DbErr> {
-        Migrator::up(&self.conn, None).await
+        Migrator::up(&self.conn, None).await?;
+        let txn = self.write().await?;
+        crate::review_types::store::ensure_defaults(&txn, crate::clock::truncate(chrono::Utc::now()))
+            .await
+            .map_err(|error| DbErr::Custom(error.to_string()))?;
+        txn.commit().await
     }
 
     /// True when the database answers and no migration is pending.

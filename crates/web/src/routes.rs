@@ -61,6 +61,7 @@ macro_rules! site_map {
     };
     (@upper get) => { "GET" };
     (@upper post) => { "POST" };
+    (@upper put) => { "PUT" };
 }
 
 use Policy::{Allowed, Public, SecondFactorStep, SignedIn};
@@ -80,6 +81,10 @@ site_map! { page_rules, page_router, Router;
     get  "/account/tokens"               => SignedIn, pages::tokens::list;
     post "/account/tokens"               => SignedIn, pages::tokens::create;
     post "/account/tokens/{id}/revoke"   => SignedIn, pages::tokens::revoke;
+    get  "/account/calendar"             => SignedIn, pages::calendar_feed::show;
+    post "/account/calendar"             => SignedIn, pages::calendar_feed::renew;
+    post "/account/calendar/revoke"      => SignedIn, pages::calendar_feed::revoke;
+    get  "/calendar/{file}"              => Public, pages::calendar_feed::feed;
     // The partnership
     get  "/"                             => Allowed(Action::ViewDashboard), pages::dashboard::show;
     get  "/partnerships"                 => Allowed(Action::ViewReferenceData), pages::partnerships::list;
@@ -87,6 +92,23 @@ site_map! { page_rules, page_router, Router;
     get  "/agencies/{id}"                => Allowed(Action::ViewReferenceData), pages::agencies::show;
     get  "/groups"                       => Allowed(Action::ViewReferenceData), pages::groups::list;
     get  "/groups/{id}"                  => Allowed(Action::ViewReferenceData), pages::groups::show;
+    // Cases, decisions and their clocks
+    get  "/cases"                        => Allowed(Action::ViewCase), pages::cases::list;
+    get  "/cases/new"                    => Allowed(Action::ManageCase), pages::cases::new_form;
+    post "/cases/new"                    => Allowed(Action::ManageCase), pages::cases::create;
+    get  "/cases/{id}"                   => Allowed(Action::ViewCase), pages::cases::show;
+    post "/cases/{id}/national-panel"    => Allowed(Action::ManageCase), pages::cases::national_panel;
+    post "/cases/{id}/deadline-reasons"  => Allowed(Action::ManageCase), pages::cases::deadline_reason;
+    get  "/cases/{id}/decisions/new"     => Allowed(Action::ManageCase), pages::decisions::new_form;
+    post "/cases/{id}/decisions/check"   => Allowed(Action::ManageCase), pages::decisions::check;
+    post "/cases/{id}/decisions"         => Allowed(Action::ManageCase), pages::decisions::submit;
+    get  "/rapid-reviews/{id}"           => Allowed(Action::ViewCase), pages::rapid_reviews::show;
+    post "/rapid-reviews/{id}/steps/{key}/complete" => Allowed(Action::ManageCase), pages::rapid_reviews::complete_step;
+    post "/rapid-reviews/{id}/steps/{key}/reason"   => Allowed(Action::ManageCase), pages::rapid_reviews::step_reason;
+    post "/rapid-reviews/{id}/summaries/{agency_id}" => Allowed(Action::ManageCase), pages::rapid_reviews::summary_received;
+    post "/rapid-reviews/{id}/outcome"   => Allowed(Action::ManageCase), pages::rapid_reviews::outcome;
+    post "/rapid-reviews/{id}/convert"   => Allowed(Action::ManageCase), pages::rapid_reviews::convert;
+    get  "/deadlines"                    => Allowed(Action::ViewCase), pages::deadlines::show;
     // Administration
     get  "/admin/people"                 => Allowed(Action::ViewPerson), pages::admin_people::list;
     get  "/admin/people/new"             => Allowed(Action::ManagePeople), pages::admin_people::new_form;
@@ -98,6 +120,13 @@ site_map! { page_rules, page_router, Router;
     post "/admin/people/{id}/enable"     => Allowed(Action::ManagePeople), pages::admin_people::enable;
     post "/admin/people/{id}/reset-link" => Allowed(Action::ManagePeople), pages::admin_people::reset_link;
     get  "/admin/audit"                  => Allowed(Action::ViewAuditTrail), pages::admin_audit::list;
+    get  "/admin/calendar"               => Allowed(Action::ManageSettings), pages::admin_calendar::show;
+    post "/admin/calendar/import"        => Allowed(Action::ManageSettings), pages::admin_calendar::import;
+    post "/admin/calendar/closures"      => Allowed(Action::ManageSettings), pages::admin_calendar::add_closure;
+    post "/admin/calendar/closures/{day}/remove" => Allowed(Action::ManageSettings), pages::admin_calendar::remove_closure;
+    get  "/admin/review-types"           => Allowed(Action::ManageSettings), pages::admin_review_types::list;
+    get  "/admin/review-types/{code}"    => Allowed(Action::ManageSettings), pages::admin_review_types::edit;
+    post "/admin/review-types/{code}"    => Allowed(Action::ManageSettings), pages::admin_review_types::update;
     // Help
     get  "/api/docs"                     => Public, pages::api_docs::show;
 }
@@ -111,6 +140,13 @@ site_map! { api_rules, api_router, OpenApiRouter;
     get  "/api/v1/groups"                => Allowed(Action::ViewReferenceData), api::groups::list;
     post "/api/v1/groups"                => Allowed(Action::ManageReferenceData), api::groups::create;
     get  "/api/v1/groups/{id}"           => Allowed(Action::ViewReferenceData), api::groups::read;
+    get  "/api/v1/notifications"         => Allowed(Action::ViewCase), api::notifications::list;
+    post "/api/v1/notifications"         => Allowed(Action::ManageCase), api::notifications::create;
+    get  "/api/v1/notifications/{id}"    => Allowed(Action::ViewCase), api::notifications::read;
+    put  "/api/v1/notifications/{id}"    => Allowed(Action::ManageCase), api::notifications::update;
+    get  "/api/v1/notifications/{id}/decisions" => Allowed(Action::ViewCase), api::notifications::decisions_list;
+    post "/api/v1/notifications/{id}/decisions" => Allowed(Action::ManageCase), api::notifications::decide;
+    get  "/api/v1/calendar/working-days" => SignedIn, api::calendar::working_days;
     get  "/healthz"                      => Public, ops::healthz;
     get  "/readyz"                       => Public, ops::readyz;
     get  "/metrics"                      => Public, ops::metrics;

@@ -166,6 +166,23 @@ impl Actor {
         })
     }
 
+    /// The agencies in which the actor holds `role` through an agency-scoped grant.
+    pub fn agencies_for(&self, role: Role) -> Vec<Uuid> {
+        self.grants
+            .iter()
+            .filter(|grant| grant.role == role)
+            .filter_map(|grant| match grant.scope {
+                Scope::Agency(id) => Some(id),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Whether the actor sees every case (not only those of their own agencies).
+    pub fn sees_all_cases(&self) -> bool {
+        self.has_role(Role::BusinessManager) || self.has_role(Role::ReviewGroupMember) || self.has_role(Role::Executive)
+    }
+
     fn has_partnership_wide_grant(&self) -> bool {
         self.grants
             .iter()

@@ -2,6 +2,7 @@
 //! refreshed by importing GOV.UK's `bank-holidays.json`, plus the partnership's local closure
 //! days. Working-day arithmetic is a pure function of a date, a count and a calendar.
 
+pub mod feeds;
 pub mod govuk;
 pub mod store;
 

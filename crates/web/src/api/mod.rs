@@ -1,7 +1,9 @@
 //! The JSON API under `/api/v1`, described by OpenAPI 3.1 generated from the handlers.
 
 pub mod agencies;
+pub mod calendar;
 pub mod groups;
+pub mod notifications;
 pub mod partnerships;
 
 use axum::extract::rejection::JsonRejection;
@@ -24,6 +26,8 @@ use crate::error::{ApiError, AppError, ErrorBody};
     modifiers(&BearerToken),
     tags(
         (name = "reference data", description = "Partnerships, agencies and groups"),
+        (name = "notifications", description = "Cases notified to the partnership, their deadlines and the Review Group's decisions"),
+        (name = "calendar", description = "Working-day arithmetic"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

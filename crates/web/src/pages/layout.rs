@@ -10,8 +10,10 @@ use crate::context;
 use crate::error::{AppError, PageError, PageResult};
 
 /// The sections of the service navigation, each shown only to those allowed its action.
-const SECTIONS: [(&str, &str, Option<Action>); 7] = [
+const SECTIONS: [(&str, &str, Option<Action>); 10] = [
     ("/", "Dashboard", Some(Action::ViewDashboard)),
+    ("/cases", "Cases", Some(Action::ViewCase)),
+    ("/deadlines", "Deadlines", Some(Action::ViewCase)),
     (
         "/partnerships",
         "Partnerships",
@@ -21,6 +23,7 @@ const SECTIONS: [(&str, &str, Option<Action>); 7] = [
     ("/groups", "Groups", Some(Action::ViewReferenceData)),
     ("/admin/people", "People", Some(Action::ViewPerson)),
     ("/admin/audit", "Audit trail", Some(Action::ViewAuditTrail)),
+    ("/admin/calendar", "Settings", Some(Action::ManageSettings)),
     ("/api/docs", "API", None),
 ];
 

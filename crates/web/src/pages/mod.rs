@@ -2,14 +2,22 @@
 //! module here.
 
 pub mod account;
+pub mod admin_calendar;
+pub mod admin_review_types;
 pub mod admin_audit;
 pub mod admin_people;
 pub mod agencies;
 pub mod api_docs;
+pub mod calendar_feed;
+pub mod cases;
 pub mod dashboard;
+pub mod deadlines;
+pub mod decisions;
+pub mod forms;
 pub mod groups;
 pub mod layout;
 pub mod partnerships;
+pub mod rapid_reviews;
 pub mod sign_in;
 pub mod tokens;
 

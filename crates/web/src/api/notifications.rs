@@ -1,0 +1,377 @@
+//! Notifications (cases) over the API. Reads are recorded in the audit trail like page reads;
+//! protected fields appear only for roles allowed to see them; updates need `If-Match`.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use learnloop_core::access::{Action, Record, can};
+use learnloop_core::cases::{self, CaseInput, CaseRecord};
+use learnloop_core::deadlines::Deadline;
+use learnloop_core::decisions::{self, DecisionInput};
+use learnloop_core::{CoreError, audit, calendar};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{ApiJson, ListOf};
+use crate::auth::{SignedIn, Source};
+use crate::error::{ApiError, ApiResult, AppError, ErrorBody};
+use crate::pages::cases::{case_scope, deadlines_of, load_related};
+use crate::pages::parse_id;
+use crate::state::AppState;
+
+/// A notification as the API shows it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Notification {
+    pub id: Uuid,
+    pub reference: String,
+    pub subject_kind: String,
+    pub incident_kind: String,
+    pub aware_on: chrono::NaiveDate,
+    pub summary: String,
+    pub pseudonym: String,
+    pub age_band: String,
+    /// Only for roles allowed to see who the case is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject_dob: Option<chrono::NaiveDate>,
+    pub referrer: String,
+    pub partnership_ids: Vec<Uuid>,
+    pub agency_ids: Vec<Uuid>,
+    pub inquest: bool,
+    pub criminal_proceedings: bool,
+    pub police_investigation: bool,
+    pub coroner: bool,
+    pub national_panel_notified_on: Option<chrono::NaiveDate>,
+    pub national_panel_notified_by: Option<String>,
+    pub status: String,
+    /// Send it back as `If-Match` when updating.
+    pub version: i32,
+    pub deadlines: Vec<Deadline>,
+}
+
+fn view(record: CaseRecord, deadlines: Vec<Deadline>, identity: bool) -> Notification {
+    let case = record.case;
+    Notification {
+        id: case.id,
+        reference: case.reference,
+        subject_kind: case.subject_kind,
+        incident_kind: case.incident_kind,
+        aware_on: case.aware_on,
+        summary: case.summary,
+        pseudonym: case.pseudonym,
+        age_band: case.age_band,
+        subject_name: if identity { case.subject_name } else { None },
+        subject_dob: if identity { case.subject_dob } else { None },
+        referrer: case.referrer,
+        partnership_ids: record.partnership_ids,
+        agency_ids: record.agency_ids,
+        inquest: case.inquest,
+        criminal_proceedings: case.criminal_proceedings,
+        police_investigation: case.police_investigation,
+        coroner: case.coroner,
+        national_panel_notified_on: case.national_panel_notified_on,
+        national_panel_notified_by: case.national_panel_notified_by,
+        status: case.status,
+        version: case.version,
+        deadlines,
+    }
+}
+
+/// The body to notify or update a case.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationBody {
+    /// "child" or "adult".
+    #[schema(pattern = "^(child|adult)$")]
+    pub subject_kind: String,
+    /// "death", "serious_harm" or "other".
+    #[schema(pattern = "^(death|serious_harm|other)$")]
+    pub incident_kind: String,
+    /// YYYY-MM-DD, today or earlier.
+    pub aware_on: String,
+    pub summary: String,
+    pub pseudonym: String,
+    pub age_band: String,
+    #[serde(default)]
+    pub subject_name: Option<String>,
+    #[serde(default)]
+    pub subject_dob: Option<String>,
+    pub referrer: String,
+    pub partnership_ids: Vec<Uuid>,
+    #[serde(default)]
+    pub agency_ids: Vec<Uuid>,
+    #[serde(default)]
+    pub inquest: bool,
+    #[serde(default)]
+    pub criminal_proceedings: bool,
+    #[serde(default)]
+    pub police_investigation: bool,
+    #[serde(default)]
+    pub coroner: bool,
+}
+
+impl From<NotificationBody> for CaseInput {
+    fn from(body: NotificationBody) -> Self {
+        CaseInput {
+            subject_kind: body.subject_kind,
+            incident_kind: body.incident_kind,
+            aware_on: body.aware_on,
+            summary: body.summary,
+            pseudonym: body.pseudonym,
+            age_band: body.age_band,
+            subject_name: body.subject_name,
+            subject_dob: body.subject_dob,
+            referrer: body.referrer,
+            partnership_ids: body.partnership_ids,
+            agency_ids: body.agency_ids,
+            inquest: body.inquest,
+            criminal_proceedings: body.criminal_proceedings,
+            police_investigation: body.police_investigation,
+            coroner: body.coroner,
+        }
+    }
+}
+
+async fn load_view(
+    state: &AppState,
+    txn: &sea_orm::DatabaseTransaction,
+    signed_in: &SignedIn,
+    id: Uuid,
+    source: Option<String>,
+) -> Result<Notification, ApiError> {
+    let now = state.clock.now();
+    let record = cases::get(txn, id).await.map_err(|_| ApiError(AppError::not_found()))?;
+    let allowed = can(&signed_in.actor, Action::ViewCase, Record::Case { agency_ids: &record.agency_ids });
+    let outcome = if allowed { "allowed" } else { "denied" };
+    audit::append(txn, audit::Event::new("case.view", outcome).by(&signed_in.actor).on("case", id).from_source(source), now).await?;
+    if !allowed {
+        return Err(ApiError(AppError::not_found()));
+    }
+    let calendar = calendar::store::load(txn).await?;
+    let loaded = load_related(txn, id).await?;
+    let deadlines = deadlines_of(txn, &record, &loaded, &calendar, now.date_naive()).await?;
+    let identity = can(&signed_in.actor, Action::ViewCaseIdentity, Record::Case { agency_ids: &record.agency_ids });
+    Ok(view(record, deadlines, identity))
+}
+
+fn with_etag(status: StatusCode, notification: Notification) -> Response {
+    let etag = format!("\"v{}\"", notification.version);
+    (status, [(header::ETAG, etag)], Json(notification)).into_response()
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct ListQuery {
+    /// Page number, from 1.
+    #[serde(default)]
+    page: Option<u64>,
+    /// Items a page, 1 to 100 (default 25).
+    #[serde(default)]
+    per_page: Option<u64>,
+}
+
+/// List the notifications the caller may see, newest first.
+#[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications",
+    params(ListQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of notifications (without deadlines; read one for those)", body = ListOf<Notification>),
+        (status = 400, description = "A query parameter is not valid", body = ErrorBody),
+        (status = 401, description = "No valid API token", body = ErrorBody),
+        (status = 403, description = "The caller's roles do not include cases", body = ErrorBody)
+    ))]
+pub async fn list(State(state): State<AppState>, signed_in: SignedIn, Source(source): Source, Query(query): Query<ListQuery>) -> ApiResult<Json<ListOf<Notification>>> {
+    let per_page = query.per_page.unwrap_or(25).clamp(1, 100);
+    let page = query.page.unwrap_or(1).max(1);
+    let now = state.clock.now();
+    let txn = state.db.write().await?;
+    let scope = case_scope(&signed_in.actor);
+    let (records, total) = cases::list(&txn, scope.as_deref(), (page - 1) * per_page, per_page).await?;
+    audit::append(&txn, audit::Event::new("cases.list", "allowed").by(&signed_in.actor).from_source(source), now).await?;
+    txn.commit().await?;
+    let items: Vec<Notification> = records
+        .into_iter()
+        .filter(|record| can(&signed_in.actor, Action::ViewCase, Record::Case { agency_ids: &record.agency_ids }))
+        .map(|record| {
+            let identity = can(&signed_in.actor, Action::ViewCaseIdentity, Record::Case { agency_ids: &record.agency_ids });
+            view(record, Vec::new(), identity)
+        })
+        .collect();
+    Ok(Json(ListOf { items, total: total as usize }))
+}
+
+/// Read one notification with its deadlines.
+#[utoipa::path(get, path = "/api/v1/notifications/{id}", tag = "notifications",
+    params(("id" = String, Path, description = "The notification's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The notification; its ETag is the version", body = Notification),
+        (status = 401, description = "No valid API token", body = ErrorBody),
+        (status = 403, description = "The caller's roles do not include cases", body = ErrorBody),
+        (status = 404, description = "No notification the caller may see has this id", body = ErrorBody)
+    ))]
+pub async fn read(State(state): State<AppState>, signed_in: SignedIn, Source(source): Source, Path(id): Path<String>) -> ApiResult<Response> {
+    let id = parse_id(&id)?;
+    let txn = state.db.write().await?;
+    let notification = load_view(&state, &txn, &signed_in, id, source).await;
+    txn.commit().await?;
+    Ok(with_etag(StatusCode::OK, notification?))
+}
+
+/// Notify a case.
+#[utoipa::path(post, path = "/api/v1/notifications", tag = "notifications",
+    request_body = NotificationBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Notified", body = Notification),
+        (status = 400, description = "The body is not valid JSON", body = ErrorBody),
+        (status = 401, description = "No valid API token", body = ErrorBody),
+        (status = 403, description = "The caller may not notify cases", body = ErrorBody),
+        (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
+        (status = 422, description = "A field is missing, unknown or not valid; the error names it", body = ErrorBody)
+    ))]
+pub async fn create(State(state): State<AppState>, signed_in: SignedIn, Source(source): Source, ApiJson(body): ApiJson<NotificationBody>) -> ApiResult<Response> {
+    let now = state.clock.now();
+    let txn = state.db.write().await?;
+    let record = cases::create(&txn, body.into(), signed_in.person.id, now).await?;
+    audit::append(&txn, audit::Event::new("case.create", "succeeded").by(&signed_in.actor).on("case", record.case.id).from_source(source.clone()), now).await?;
+    let notification = load_view(&state, &txn, &signed_in, record.case.id, source).await?;
+    txn.commit().await?;
+    let mut response = with_etag(StatusCode::CREATED, notification);
+    if let Ok(location) = format!("/api/v1/notifications/{}", record.case.id).parse() {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+/// Replace a notification's details. Send the ETag you read as `If-Match`.
+#[utoipa::path(put, path = "/api/v1/notifications/{id}", tag = "notifications",
+    params(("id" = String, Path, description = "The notification's id"), ("If-Match" = String, Header, description = "The ETag of the version you are changing")),
+    request_body = NotificationBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Updated", body = Notification),
+        (status = 400, description = "The body is not valid JSON", body = ErrorBody),
+        (status = 401, description = "No valid API token", body = ErrorBody),
+        (status = 403, description = "The caller may not change cases", body = ErrorBody),
+        (status = 404, description = "No notification the caller may see has this id", body = ErrorBody),
+        (status = 412, description = "Someone changed it since your ETag: read it again", body = ErrorBody),
+        (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
+        (status = 422, description = "A field is not valid; the error names it", body = ErrorBody),
+        (status = 428, description = "If-Match is missing", body = ErrorBody)
+    ))]
+pub async fn update(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Source(source): Source,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<NotificationBody>,
+) -> ApiResult<Response> {
+    let id = parse_id(&id)?;
+    let Some(if_match) = headers.get(header::IF_MATCH).and_then(|value| value.to_str().ok()) else {
+        return Err(ApiError(AppError::new(StatusCode::PRECONDITION_REQUIRED, "if_match_required", "Send the ETag you read as If-Match")));
+    };
+    let version = if_match.trim().trim_matches('"').trim_start_matches('v').parse::<i32>().unwrap_or(-1);
+    let now = state.clock.now();
+    let txn = state.db.write().await?;
+    load_view(&state, &txn, &signed_in, id, source.clone()).await?;
+    match cases::update(&txn, id, version, body.into(), now).await {
+        Ok(_) => {}
+        Err(CoreError::Conflict(message)) => {
+            return Err(ApiError(AppError::new(StatusCode::PRECONDITION_FAILED, "stale_version", message)));
+        }
+        Err(other) => return Err(other.into()),
+    }
+    audit::append(&txn, audit::Event::new("case.update", "succeeded").by(&signed_in.actor).on("case", id).from_source(source.clone()), now).await?;
+    let notification = load_view(&state, &txn, &signed_in, id, source).await?;
+    txn.commit().await?;
+    Ok(with_etag(StatusCode::OK, notification))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DecisionView {
+    pub id: Uuid,
+    pub review_type: String,
+    pub answers: std::collections::BTreeMap<String, bool>,
+    pub recommendation: String,
+    /// "review" or "no_review".
+    pub outcome: String,
+    pub overridden: bool,
+    pub override_reason: Option<String>,
+    pub rationale: String,
+    pub immediate_actions: Option<String>,
+    pub decided_on: chrono::NaiveDate,
+    pub rapid_review_id: Option<Uuid>,
+    pub review_id: Option<Uuid>,
+}
+
+fn decision_view(decision: decisions::Model, rapid_review_id: Option<Uuid>, review_id: Option<Uuid>) -> DecisionView {
+    DecisionView {
+        id: decision.id,
+        answers: decision.answers(),
+        review_type: decision.review_type_code,
+        recommendation: decision.recommendation,
+        outcome: decision.outcome,
+        overridden: decision.overridden,
+        override_reason: decision.override_reason,
+        rationale: decision.rationale,
+        immediate_actions: decision.immediate_actions,
+        decided_on: decision.decided_on,
+        rapid_review_id,
+        review_id,
+    }
+}
+
+/// The decisions on a notification.
+#[utoipa::path(get, path = "/api/v1/notifications/{id}/decisions", tag = "notifications",
+    params(("id" = String, Path, description = "The notification's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The decisions, oldest first", body = ListOf<DecisionView>),
+        (status = 401, description = "No valid API token", body = ErrorBody),
+        (status = 403, description = "The caller's roles do not include cases", body = ErrorBody),
+        (status = 404, description = "No notification the caller may see has this id", body = ErrorBody)
+    ))]
+pub async fn decisions_list(State(state): State<AppState>, signed_in: SignedIn, Source(source): Source, Path(id): Path<String>) -> ApiResult<Json<ListOf<DecisionView>>> {
+    let id = parse_id(&id)?;
+    let txn = state.db.write().await?;
+    load_view(&state, &txn, &signed_in, id, source).await?;
+    let items: Vec<DecisionView> = decisions::of_case(&txn, id).await?.into_iter().map(|d| decision_view(d, None, None)).collect();
+    txn.commit().await?;
+    Ok(Json(items.into()))
+}
+
+/// Record a decision: criteria answers, the decision, its rationale.
+#[utoipa::path(post, path = "/api/v1/notifications/{id}/decisions", tag = "notifications",
+    params(("id" = String, Path, description = "The notification's id")),
+    request_body = DecisionInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Decided; a rapid review or review was started if the decision holds one", body = DecisionView),
+        (status = 400, description = "The body is not valid JSON", body = ErrorBody),
+        (status = 401, description = "No valid API token", body = ErrorBody),
+        (status = 403, description = "The caller may not decide", body = ErrorBody),
+        (status = 404, description = "No notification the caller may see has this id", body = ErrorBody),
+        (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
+        (status = 422, description = "A field is not valid (a missing rationale, an override without a reason); the error names it", body = ErrorBody)
+    ))]
+pub async fn decide(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Source(source): Source,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<DecisionInput>,
+) -> ApiResult<(StatusCode, Json<DecisionView>)> {
+    let id = parse_id(&id)?;
+    let now = state.clock.now();
+    let txn = state.db.write().await?;
+    load_view(&state, &txn, &signed_in, id, source.clone()).await?;
+    let calendar = calendar::store::load(&txn).await?;
+    let decided = decisions::decide(&txn, id, body, signed_in.person.id, &calendar, now).await?;
+    audit::append(&txn, audit::Event::new("case.decision", "succeeded").by(&signed_in.actor).on("case", id).from_source(source), now).await?;
+    txn.commit().await?;
+    Ok((StatusCode::CREATED, Json(decision_view(decided.decision, decided.rapid_review_id, decided.review_id))))
+}

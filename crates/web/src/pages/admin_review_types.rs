@@ -1,0 +1,187 @@
+//! Review types as configuration: a partnership renames types (for example "Domestic abuse
+//! related death review"), rewords criteria and sets clocks when guidance changes.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use learnloop_core::review_types::{self, Config};
+use learnloop_core::{CoreError, FieldError, audit};
+
+use super::forms::{self, Pairs};
+use super::layout::{Layout, render};
+use crate::auth::csrf::CsrfForm;
+use crate::auth::{SignedIn, Source};
+use crate::error::PageResult;
+use crate::state::AppState;
+
+struct TypeRow {
+    code: String,
+    name: String,
+    statutory: bool,
+    clocks: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/admin_review_types.html")]
+struct ListPage {
+    layout: Layout,
+    rows: Vec<TypeRow>,
+}
+
+fn describe(config: &Config) -> String {
+    let clocks = &config.clocks;
+    let mut parts = Vec::new();
+    if let Some(days) = clocks.notification_days {
+        parts.push(format!("notify within {days} working days"));
+    }
+    if let Some(days) = clocks.rapid_review_days {
+        parts.push(format!("rapid review within {days} working days"));
+    }
+    if let Some(months) = clocks.report_months {
+        parts.push(format!("report within {months} months"));
+    }
+    if let Some(days) = clocks.pre_publication_days {
+        parts.push(format!("to the national panel {days} working days before publication"));
+    }
+    if parts.is_empty() { "No clock".to_string() } else { parts.join("; ") }
+}
+
+pub async fn list(State(state): State<AppState>) -> PageResult<Html<String>> {
+    let rows = review_types::store::list(state.db.conn())
+        .await?
+        .into_iter()
+        .map(|t| TypeRow { clocks: describe(&t.config()), code: t.code, name: t.name, statutory: t.statutory })
+        .collect();
+    render(&ListPage { layout: Layout::new("Review types", "/admin/review-types"), rows })
+}
+
+#[derive(Template)]
+#[template(path = "pages/admin_review_type.html")]
+struct EditPage {
+    layout: Layout,
+    code: String,
+    version: i32,
+    name: String,
+    /// (field, label, value) of each clock.
+    clock_fields: Vec<(&'static str, &'static str, String)>,
+    /// (field, label, value, error) of each criterion's wording and each step's day.
+    questions: Vec<(String, String, String, Option<String>)>,
+    steps: Vec<(String, String, String, Option<String>)>,
+    conflict: Option<String>,
+}
+
+fn number(value: &Option<u32>) -> String {
+    value.map(|n| n.to_string()).unwrap_or_default()
+}
+
+fn clock_fields(config: &Config) -> Vec<(&'static str, &'static str, String)> {
+    let clocks = &config.clocks;
+    vec![
+        ("notification_days", "Notify the national panel within (working days)", number(&clocks.notification_days)),
+        ("rapid_review_days", "Complete the rapid review within (working days)", number(&clocks.rapid_review_days)),
+        ("report_months", "Report expected within (months of the decision)", number(&clocks.report_months)),
+        ("pre_publication_days", "Send to the national panel before publication (working days)", number(&clocks.pre_publication_days)),
+    ]
+}
+
+async fn edit_page(state: &AppState, code: &str, errors: Vec<FieldError>, conflict: Option<String>) -> PageResult<Html<String>> {
+    let review_type = review_types::store::get(state.db.conn(), code).await?;
+    let layout = Layout::new(format!("Change {}", review_type.name), "/admin/review-types").with_errors(errors);
+    let config = review_type.config();
+    let error_of = |field: &str| layout.error_for(field).map(str::to_string);
+    let questions = config
+        .criteria
+        .iter()
+        .enumerate()
+        .map(|(index, criterion)| {
+            let field = format!("question_{index}");
+            (field.clone(), format!("Question {}", index + 1), criterion.question.clone(), error_of(&field))
+        })
+        .collect();
+    let steps = config
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(index, step)| {
+            let field = format!("step_{index}");
+            (field.clone(), step.name.clone(), step.offset_days.to_string(), error_of(&field))
+        })
+        .collect();
+    render(&EditPage {
+        layout,
+        questions,
+        steps,
+        clock_fields: clock_fields(&config),
+        code: review_type.code,
+        version: review_type.version,
+        name: review_type.name,
+        conflict,
+    })
+}
+
+pub async fn edit(State(state): State<AppState>, Path(code): Path<String>) -> PageResult<Html<String>> {
+    edit_page(&state, &code, Vec::new(), None).await
+}
+
+fn optional_number(form: &Pairs, field: &str, errors: &mut Vec<FieldError>) -> Option<u32> {
+    let text = forms::field(form, field);
+    if text.trim().is_empty() {
+        return None;
+    }
+    match text.trim().parse::<u32>() {
+        Ok(value) if value <= 366 => Some(value),
+        _ => {
+            errors.push(FieldError::new(field, "Enter a whole number from 0 to 366, or leave it empty"));
+            None
+        }
+    }
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Source(source): Source,
+    Path(code): Path<String>,
+    CsrfForm(form): CsrfForm<Pairs>,
+) -> PageResult<Response> {
+    let now = state.clock.now();
+    let current = review_types::store::get(state.db.conn(), &code).await?;
+    let mut config = current.config();
+    let mut errors = Vec::new();
+    config.clocks.notification_days = optional_number(&form, "notification_days", &mut errors);
+    config.clocks.rapid_review_days = optional_number(&form, "rapid_review_days", &mut errors);
+    config.clocks.report_months = optional_number(&form, "report_months", &mut errors);
+    config.clocks.pre_publication_days = optional_number(&form, "pre_publication_days", &mut errors);
+    for (index, criterion) in config.criteria.iter_mut().enumerate() {
+        criterion.question = forms::field(&form, &format!("question_{index}"));
+    }
+    for (index, step) in config.steps.iter_mut().enumerate() {
+        match optional_number(&form, &format!("step_{index}"), &mut errors) {
+            Some(days) => step.offset_days = days,
+            None => errors.push(FieldError::new(format!("step_{index}"), "Enter the step's working day")),
+        }
+    }
+    if !errors.is_empty() {
+        return Ok(edit_page(&state, &code, errors, None).await?.into_response());
+    }
+    let version = forms::field(&form, "version").parse::<i32>().unwrap_or(0);
+    let txn = state.db.write().await?;
+    match review_types::store::update(&txn, &code, version, &forms::field(&form, "name"), config, now).await {
+        Ok(_) => {
+            audit::append(&txn, audit::Event::new("review_type.update", "succeeded").by(&signed_in.actor).on("review_type", &code).from_source(source), now).await?;
+            txn.commit().await?;
+            Ok(Redirect::to("/admin/review-types").into_response())
+        }
+        Err(CoreError::Invalid(errors)) => {
+            txn.rollback().await?;
+            Ok(edit_page(&state, &code, errors, None).await?.into_response())
+        }
+        Err(CoreError::Conflict(message)) => {
+            txn.rollback().await?;
+            // 409 with the current values, so the person sees what changed and can redo theirs.
+            Ok((StatusCode::CONFLICT, edit_page(&state, &code, Vec::new(), Some(message)).await?).into_response())
+        }
+        Err(other) => Err(other.into()),
+    }
+}

@@ -1,0 +1,547 @@
+//! Cases (notifications): the list, notifying a new case, and a case's page with its deadlines,
+//! decisions, rapid reviews and reviews. Reading a case is recorded in the audit trail.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use learnloop_core::access::{Action, Actor, Record, Role, can};
+use learnloop_core::cases::{self, CaseInput, CaseRecord, IncidentKind, SubjectKind};
+use learnloop_core::deadlines::{self, Deadline};
+use learnloop_core::{CoreError, FieldError, agencies, audit, calendar, decisions, partnerships, rapid_reviews, review_types, reviews};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::forms::{self, Pairs};
+use super::layout::{Layout, render};
+use super::parse_id;
+use crate::auth::csrf::CsrfForm;
+use crate::auth::{SignedIn, Source};
+use crate::error::{AppError, PageError, PageResult};
+use crate::state::AppState;
+
+const PAGE_SIZE: u64 = 25;
+
+/// Loads a case the actor may see, recording the read; anything else answers 404.
+pub async fn visible_case(
+    db: &impl sea_orm::ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+    source: Option<String>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<CaseRecord, PageError> {
+    let record = cases::get(db, id).await.map_err(|_| PageError(AppError::not_found()))?;
+    if !can(actor, Action::ViewCase, Record::Case { agency_ids: &record.agency_ids }) {
+        audit::append(db, audit::Event::new("case.view", "denied").by(actor).on("case", id).from_source(source), now).await?;
+        return Err(PageError(AppError::not_found()));
+    }
+    audit::append(db, audit::Event::new("case.view", "allowed").by(actor).on("case", id).from_source(source), now).await?;
+    Ok(record)
+}
+
+/// Everything the clocks of a case need, loaded.
+pub struct Loaded {
+    pub decisions: Vec<decisions::Model>,
+    pub rapid_reviews: Vec<rapid_reviews::Full>,
+    pub reviews: Vec<reviews::Model>,
+    pub reasons: Vec<cases::entity::reasons::Model>,
+}
+
+pub async fn load_related(db: &impl sea_orm::ConnectionTrait, case_id: Uuid) -> Result<Loaded, CoreError> {
+    Ok(Loaded {
+        decisions: decisions::of_case(db, case_id).await?,
+        rapid_reviews: rapid_reviews::of_case(db, case_id).await?,
+        reviews: reviews::of_case(db, case_id).await?,
+        reasons: cases::reasons(db, case_id).await?,
+    })
+}
+
+/// The deadlines of a case.
+pub async fn deadlines_of(
+    db: &impl sea_orm::ConnectionTrait,
+    record: &CaseRecord,
+    loaded: &Loaded,
+    calendar: &calendar::Calendar,
+    today: chrono::NaiveDate,
+) -> Result<Vec<Deadline>, CoreError> {
+    let types = review_types::store::list(db).await?;
+    let serious = types
+        .iter()
+        .find(|t| t.code == review_types::SERIOUS_CHILD_CASE)
+        .map(|t| t.config())
+        .unwrap_or_default();
+    let months: HashMap<String, Option<u32>> = types.iter().map(|t| (t.code.clone(), t.config().clocks.report_months)).collect();
+    let report_months = |code: &str| months.get(code).copied().flatten();
+    let clocks = deadlines::CaseClocks {
+        record,
+        decisions: &loaded.decisions,
+        rapid_reviews: &loaded.rapid_reviews,
+        reviews: &loaded.reviews,
+        reasons: &loaded.reasons,
+        serious_child_case: &serious,
+        report_months: &report_months,
+    };
+    Ok(deadlines::for_case(&clocks, calendar, today))
+}
+
+pub fn subject_label(kind: &str) -> &'static str {
+    match SubjectKind::parse(kind) {
+        Some(SubjectKind::Child) => "Child",
+        _ => "Adult",
+    }
+}
+
+pub fn incident_label(kind: &str) -> &'static str {
+    IncidentKind::parse(kind).map(IncidentKind::label).unwrap_or("Other")
+}
+
+struct CaseRow {
+    id: String,
+    reference: String,
+    pseudonym: String,
+    subject: &'static str,
+    incident: &'static str,
+    aware_on: String,
+    status: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/cases.html")]
+struct CasesPage {
+    layout: Layout,
+    rows: Vec<CaseRow>,
+    can_manage: bool,
+    page: u64,
+    pages: u64,
+    total: u64,
+}
+
+#[derive(Deserialize)]
+pub struct PageQuery {
+    #[serde(default)]
+    page: Option<u64>,
+}
+
+/// The agencies whose cases the actor sees, or `None` for all of them.
+pub fn case_scope(actor: &Actor) -> Option<Vec<Uuid>> {
+    if actor.sees_all_cases() { None } else { Some(actor.agencies_for(Role::AgencyLead)) }
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Source(source): Source,
+    Query(query): Query<PageQuery>,
+) -> PageResult<Html<String>> {
+    let now = state.clock.now();
+    let page = query.page.unwrap_or(1).max(1);
+    let txn = state.db.write().await?;
+    let scope = case_scope(&signed_in.actor);
+    let (records, total) = cases::list(&txn, scope.as_deref(), (page - 1) * PAGE_SIZE, PAGE_SIZE).await?;
+    audit::append(&txn, audit::Event::new("cases.list", "allowed").by(&signed_in.actor).from_source(source), now).await?;
+    txn.commit().await?;
+    let rows = records
+        .into_iter()
+        .filter(|record| can(&signed_in.actor, Action::ViewCase, Record::Case { agency_ids: &record.agency_ids }))
+        .map(|record| CaseRow {
+            id: record.case.id.to_string(),
+            reference: record.case.reference,
+            pseudonym: record.case.pseudonym,
+            subject: subject_label(&record.case.subject_kind),
+            incident: incident_label(&record.case.incident_kind),
+            aware_on: record.case.aware_on.format("%-d %B %Y").to_string(),
+            status: record.case.status,
+        })
+        .collect();
+    render(&CasesPage {
+        layout: Layout::new("Cases", "/cases"),
+        rows,
+        can_manage: can(&signed_in.actor, Action::ManageCase, Record::None),
+        page,
+        pages: total.div_ceil(PAGE_SIZE).max(1),
+        total,
+    })
+}
+
+struct Choice {
+    value: String,
+    label: String,
+    checked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "pages/case_new.html")]
+struct NewCasePage {
+    layout: Layout,
+    form: Pairs,
+    partnerships: Vec<Choice>,
+    agencies: Vec<Choice>,
+    child_bands: Vec<&'static str>,
+    adult_bands: Vec<&'static str>,
+}
+
+impl NewCasePage {
+    fn value(&self, name: &str) -> String {
+        forms::field(&self.form, name)
+    }
+    fn is(&self, name: &str, value: &str) -> bool {
+        forms::field(&self.form, name) == value
+    }
+    fn ticked(&self, name: &str) -> bool {
+        forms::checked(&self.form, name)
+    }
+}
+
+async fn new_case_page(state: &AppState, form: Pairs, errors: Vec<FieldError>) -> PageResult<Html<String>> {
+    let txn = state.db.read().await?;
+    let chosen_partnerships = forms::all(&form, "partnership_ids");
+    let chosen_agencies = forms::all(&form, "agency_ids");
+    let partnerships = partnerships::list(&txn)
+        .await?
+        .into_iter()
+        .map(|p| Choice { checked: chosen_partnerships.contains(&p.id.to_string()), value: p.id.to_string(), label: p.name })
+        .collect();
+    let agencies = agencies::list(&txn)
+        .await?
+        .into_iter()
+        .map(|a| Choice { checked: chosen_agencies.contains(&a.id.to_string()), value: a.id.to_string(), label: a.name })
+        .collect();
+    txn.commit().await?;
+    render(&NewCasePage {
+        layout: Layout::new("Notify a case", "/cases").with_errors(errors),
+        form,
+        partnerships,
+        agencies,
+        child_bands: SubjectKind::Child.age_bands().to_vec(),
+        adult_bands: SubjectKind::Adult.age_bands().to_vec(),
+    })
+}
+
+pub async fn new_form(State(state): State<AppState>) -> PageResult<Html<String>> {
+    new_case_page(&state, Vec::new(), Vec::new()).await
+}
+
+pub fn input_from(form: &Pairs) -> CaseInput {
+    let optional = |name: &str| Some(forms::field(form, name)).filter(|value| !value.trim().is_empty());
+    let subject_kind = forms::field(form, "subject_kind");
+    let band_field = if subject_kind == "adult" { "age_band_adult" } else { "age_band_child" };
+    CaseInput {
+        subject_kind,
+        incident_kind: forms::field(form, "incident_kind"),
+        aware_on: forms::field(form, "aware_on"),
+        summary: forms::field(form, "summary"),
+        pseudonym: forms::field(form, "pseudonym"),
+        age_band: forms::field(form, band_field),
+        subject_name: optional("subject_name"),
+        subject_dob: optional("subject_dob"),
+        referrer: forms::field(form, "referrer"),
+        partnership_ids: forms::ids(form, "partnership_ids"),
+        agency_ids: forms::ids(form, "agency_ids"),
+        inquest: forms::checked(form, "inquest"),
+        criminal_proceedings: forms::checked(form, "criminal_proceedings"),
+        police_investigation: forms::checked(form, "police_investigation"),
+        coroner: forms::checked(form, "coroner"),
+    }
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Source(source): Source,
+    CsrfForm(form): CsrfForm<Pairs>,
+) -> PageResult<Response> {
+    let now = state.clock.now();
+    let txn = state.db.write().await?;
+    match cases::create(&txn, input_from(&form), signed_in.person.id, now).await {
+        Ok(record) => {
+            audit::append(
+                &txn,
+                audit::Event::new("case.create", "succeeded").by(&signed_in.actor).on("case", record.case.id).from_source(source),
+                now,
+            )
+            .await?;
+            txn.commit().await?;
+            Ok(Redirect::to(&format!("/cases/{}", record.case.id)).into_response())
+        }
+        Err(CoreError::Invalid(mut errors)) => {
+            txn.rollback().await?;
+            for error in &mut errors {
+                if error.field == "age_band" {
+                    error.field = if forms::field(&form, "subject_kind") == "adult" { "age_band_adult" } else { "age_band_child" }.to_string();
+                }
+                if error.field.starts_with("partnership_ids") {
+                    error.field = "partnership_ids".to_string();
+                }
+            }
+            Ok(new_case_page(&state, form, errors).await?.into_response())
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// A deadline as pages show it.
+pub struct DeadlineRow {
+    pub key: String,
+    pub label: String,
+    pub due_on: String,
+    pub remaining: String,
+    pub state: &'static str,
+    pub covered: bool,
+    pub reason: String,
+    /// Overdue or met late: a reason can be recorded.
+    pub missed: bool,
+}
+
+pub fn deadline_row(deadline: &Deadline) -> DeadlineRow {
+    let remaining = match deadline.state {
+        deadlines::State::Met | deadlines::State::MetLate => String::new(),
+        _ if deadline.working_days_remaining == 0 => "Due today".to_string(),
+        _ if deadline.working_days_remaining > 0 => format!("{} working days left", deadline.working_days_remaining),
+        _ => format!("{} working days overdue", -deadline.working_days_remaining),
+    };
+    let state = match deadline.state {
+        deadlines::State::Due => "Due",
+        deadlines::State::Overdue => "Overdue",
+        deadlines::State::Met => "Met",
+        deadlines::State::MetLate => "Met late",
+    };
+    DeadlineRow {
+        key: deadline.name.clone(),
+        label: deadline.label.clone(),
+        due_on: deadline.due_on.format("%a %-d %b %Y").to_string(),
+        remaining,
+        state,
+        covered: deadline.calendar_covered,
+        reason: deadline.missed_reason.clone().unwrap_or_default(),
+        missed: matches!(deadline.state, deadlines::State::Overdue | deadlines::State::MetLate),
+    }
+}
+
+struct DecisionRow {
+    review_type: String,
+    recommendation: &'static str,
+    outcome: &'static str,
+    overridden: bool,
+    override_reason: String,
+    rationale: String,
+    immediate_actions: String,
+    decided_on: String,
+}
+
+struct ReviewRow {
+    review_type: String,
+    commissioned_on: String,
+    status: String,
+    converted_from: String,
+}
+
+struct TypeLink {
+    code: String,
+    name: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/case.html")]
+struct CasePage {
+    layout: Layout,
+    record: CaseRecord,
+    subject: &'static str,
+    incident: &'static str,
+    show_identity: bool,
+    can_manage: bool,
+    partnerships: Vec<String>,
+    agencies: Vec<String>,
+    parallel: Vec<&'static str>,
+    deadlines: Vec<DeadlineRow>,
+    decisions: Vec<DecisionRow>,
+    rapid_reviews: Vec<(String, String)>,
+    reviews: Vec<ReviewRow>,
+    decision_types: Vec<TypeLink>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Source(source): Source,
+    Path(id): Path<String>,
+) -> PageResult<Html<String>> {
+    let id = parse_id(&id)?;
+    case_page(&state, &signed_in, id, source, Vec::new()).await
+}
+
+pub async fn case_page(
+    state: &AppState,
+    signed_in: &SignedIn,
+    id: Uuid,
+    source: Option<String>,
+    errors: Vec<FieldError>,
+) -> PageResult<Html<String>> {
+    let now = state.clock.now();
+    let today = now.date_naive();
+    let txn = state.db.write().await?;
+    let record = visible_case(&txn, &signed_in.actor, id, source, now).await?;
+    let calendar = calendar::store::load(&txn).await?;
+    let loaded = load_related(&txn, id).await?;
+    let deadlines = deadlines_of(&txn, &record, &loaded, &calendar, today).await?;
+    let partnership_names: HashMap<Uuid, String> = partnerships::list(&txn).await?.into_iter().map(|p| (p.id, p.name)).collect();
+    let agency_names: HashMap<Uuid, String> = agencies::list(&txn).await?.into_iter().map(|a| (a.id, a.name)).collect();
+    let types = review_types::store::list(&txn).await?;
+    let type_names: HashMap<String, String> = types.iter().map(|t| (t.code.clone(), t.name.clone())).collect();
+    txn.commit().await?;
+    let subject = SubjectKind::parse(&record.case.subject_kind).unwrap_or(SubjectKind::Adult);
+    let decision_types = types
+        .iter()
+        .filter(|t| match t.family.as_str() {
+            "children" => subject == SubjectKind::Child,
+            "adults" => subject == SubjectKind::Adult,
+            _ => true,
+        })
+        .filter(|t| !t.config().criteria.is_empty())
+        .map(|t| TypeLink { code: t.code.clone(), name: t.name.clone() })
+        .collect();
+    let mut parallel = Vec::new();
+    if record.case.inquest {
+        parallel.push("Inquest");
+    }
+    if record.case.criminal_proceedings {
+        parallel.push("Criminal proceedings");
+    }
+    if record.case.police_investigation {
+        parallel.push("Police investigation");
+    }
+    if record.case.coroner {
+        parallel.push("Coroner's investigation");
+    }
+    let deadlines = deadlines.iter().map(deadline_row).collect();
+    let decisions = loaded
+        .decisions
+        .iter()
+        .map(|d| DecisionRow {
+            review_type: type_names.get(&d.review_type_code).cloned().unwrap_or_default(),
+            recommendation: review_types::Recommendation::parse(&d.recommendation).map(|r| r.label()).unwrap_or(""),
+            outcome: if d.holds_review() { "Review" } else { "No review" },
+            overridden: d.overridden,
+            override_reason: d.override_reason.clone().unwrap_or_default(),
+            rationale: d.rationale.clone(),
+            immediate_actions: d.immediate_actions.clone().unwrap_or_default(),
+            decided_on: d.decided_on.format("%-d %B %Y").to_string(),
+        })
+        .collect();
+    let rapid = loaded
+        .rapid_reviews
+        .iter()
+        .map(|full| {
+            let outcome = full
+                .review
+                .outcome
+                .as_deref()
+                .and_then(rapid_reviews::Outcome::parse)
+                .map(|o| o.label().to_string())
+                .unwrap_or_else(|| "In progress".to_string());
+            (full.review.id.to_string(), outcome)
+        })
+        .collect();
+    let reviews = loaded
+        .reviews
+        .iter()
+        .map(|r| ReviewRow {
+            review_type: type_names.get(&r.review_type_code).cloned().unwrap_or_default(),
+            commissioned_on: r.commissioned_on.format("%-d %B %Y").to_string(),
+            status: r.status.clone(),
+            converted_from: if r.converted_from_rapid_review_id.is_some() {
+                "Converted from the rapid review".to_string()
+            } else if r.converted_from_review_id.is_some() {
+                "Converted from another review".to_string()
+            } else {
+                String::new()
+            },
+        })
+        .collect();
+    let mut partnerships: Vec<String> = record.partnership_ids.iter().filter_map(|id| partnership_names.get(id).cloned()).collect();
+    partnerships.sort();
+    let mut agencies: Vec<String> = record.agency_ids.iter().filter_map(|id| agency_names.get(id).cloned()).collect();
+    agencies.sort();
+    render(&CasePage {
+        layout: Layout::new(format!("{} ({})", record.case.pseudonym, record.case.reference), "/cases").with_errors(errors),
+        subject: subject_label(&record.case.subject_kind),
+        incident: incident_label(&record.case.incident_kind),
+        show_identity: can(&signed_in.actor, Action::ViewCaseIdentity, Record::Case { agency_ids: &record.agency_ids }),
+        can_manage: can(&signed_in.actor, Action::ManageCase, Record::Case { agency_ids: &record.agency_ids }),
+        record,
+        partnerships,
+        agencies,
+        parallel,
+        deadlines,
+        decisions,
+        rapid_reviews: rapid,
+        reviews,
+        decision_types,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct NotifiedForm {
+    #[serde(default)]
+    notified_on: String,
+    #[serde(default)]
+    notified_by: String,
+}
+
+pub async fn national_panel(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Source(source): Source,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<NotifiedForm>,
+) -> PageResult<Response> {
+    let id = parse_id(&id)?;
+    let now = state.clock.now();
+    let txn = state.db.write().await?;
+    visible_case(&txn, &signed_in.actor, id, source.clone(), now).await?;
+    match cases::record_national_panel_notification(&txn, id, &form.notified_on, &form.notified_by, now).await {
+        Ok(_) => {
+            audit::append(&txn, audit::Event::new("case.national_panel_notified", "succeeded").by(&signed_in.actor).on("case", id).from_source(source), now).await?;
+            txn.commit().await?;
+            Ok(Redirect::to(&format!("/cases/{id}")).into_response())
+        }
+        Err(CoreError::Invalid(errors)) => {
+            txn.rollback().await?;
+            Ok(case_page(&state, &signed_in, id, source, errors).await?.into_response())
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ReasonForm {
+    #[serde(default)]
+    deadline_key: String,
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn deadline_reason(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Source(source): Source,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<ReasonForm>,
+) -> PageResult<Response> {
+    let id = parse_id(&id)?;
+    let now = state.clock.now();
+    let txn = state.db.write().await?;
+    visible_case(&txn, &signed_in.actor, id, source.clone(), now).await?;
+    match cases::record_deadline_reason(&txn, id, &form.deadline_key, &form.reason, signed_in.person.id, now).await {
+        Ok(()) => {
+            audit::append(&txn, audit::Event::new("case.deadline_reason", "succeeded").by(&signed_in.actor).on("case", id).from_source(source), now).await?;
+            txn.commit().await?;
+            Ok(Redirect::to(&format!("/cases/{id}")).into_response())
+        }
+        Err(CoreError::Invalid(errors)) => {
+            txn.rollback().await?;
+            Ok(case_page(&state, &signed_in, id, source, errors).await?.into_response())
+        }
+        Err(other) => Err(other.into()),
+    }
+}

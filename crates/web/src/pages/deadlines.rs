@@ -1,0 +1,81 @@
+//! Deadlines due and overdue across every case the person may see.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::Html;
+use learnloop_core::access::{Action, Record, can};
+use learnloop_core::deadlines::State as DeadlineState;
+use learnloop_core::{audit, calendar, cases};
+use serde::Deserialize;
+
+use super::cases::{DeadlineRow, case_scope, deadline_row, deadlines_of, load_related};
+use super::layout::{Layout, render};
+use crate::auth::{SignedIn, Source};
+use crate::error::PageResult;
+use crate::state::AppState;
+
+struct Row {
+    case_id: String,
+    reference: String,
+    pseudonym: String,
+    deadline: DeadlineRow,
+}
+
+#[derive(Template)]
+#[template(path = "pages/deadlines.html")]
+struct DeadlinesPage {
+    layout: Layout,
+    window: i64,
+    /// "Overdue" and "Due soon", each with its rows.
+    sections: Vec<(&'static str, Vec<Row>)>,
+}
+
+#[derive(Deserialize)]
+pub struct WindowQuery {
+    #[serde(default)]
+    window: Option<i64>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Source(source): Source,
+    Query(query): Query<WindowQuery>,
+) -> PageResult<Html<String>> {
+    let window = query.window.unwrap_or(10).clamp(1, 60);
+    let now = state.clock.now();
+    let today = now.date_naive();
+    let txn = state.db.write().await?;
+    let calendar = calendar::store::load(&txn).await?;
+    let scope = case_scope(&signed_in.actor);
+    let records = cases::open_cases(&txn).await?;
+    let (mut overdue, mut due) = (Vec::new(), Vec::new());
+    for record in records {
+        let visible = can(&signed_in.actor, Action::ViewCase, Record::Case { agency_ids: &record.agency_ids })
+            && scope.as_ref().is_none_or(|agencies| record.agency_ids.iter().any(|id| agencies.contains(id)));
+        if !visible {
+            continue;
+        }
+        let loaded = load_related(&txn, record.case.id).await?;
+        for deadline in deadlines_of(&txn, &record, &loaded, &calendar, today).await? {
+            let row = |deadline| Row {
+                case_id: record.case.id.to_string(),
+                reference: record.case.reference.clone(),
+                pseudonym: record.case.pseudonym.clone(),
+                deadline,
+            };
+            match deadline.state {
+                DeadlineState::Overdue => overdue.push(row(deadline_row(&deadline))),
+                DeadlineState::Due if deadline.working_days_remaining <= window => due.push(row(deadline_row(&deadline))),
+                _ => {}
+            }
+        }
+    }
+    audit::append(&txn, audit::Event::new("deadlines.view", "allowed").by(&signed_in.actor).from_source(source), now).await?;
+    txn.commit().await?;
+    render(&DeadlinesPage {
+        layout: Layout::new("Deadlines due and overdue", "/deadlines"),
+        window,
+        sections: vec![("Overdue", overdue), ("Due soon", due)],
+    })
+}

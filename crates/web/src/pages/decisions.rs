@@ -1,0 +1,216 @@
+//! Recording the Review Group's decision on a case: first the review type's criteria as a
+//! checklist, then the recommendation they give and the decision, which confirms it or departs
+//! from it with a reason.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use learnloop_core::decisions::{self, DecisionInput};
+use learnloop_core::review_types::{self, Answers, Recommendation};
+use learnloop_core::{CoreError, FieldError, audit, calendar, groups};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::cases::visible_case;
+use super::forms::{self, Pairs};
+use super::layout::{Layout, render};
+use super::parse_id;
+use crate::auth::csrf::CsrfForm;
+use crate::auth::{SignedIn, Source};
+use crate::error::PageResult;
+use crate::state::AppState;
+
+struct Question {
+    key: String,
+    text: String,
+    checked: bool,
+}
+
+struct GroupChoice {
+    id: String,
+    name: String,
+    selected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "pages/decision.html")]
+struct DecisionPage {
+    layout: Layout,
+    case_id: String,
+    pseudonym: String,
+    type_code: String,
+    type_name: String,
+    questions: Vec<Question>,
+    /// Set on the second step, once the answers have given a recommendation.
+    recommendation: Option<&'static str>,
+    form: Pairs,
+    groups: Vec<GroupChoice>,
+    today: String,
+}
+
+impl DecisionPage {
+    fn value(&self, name: &str) -> String {
+        forms::field(&self.form, name)
+    }
+    fn is(&self, name: &str, value: &str) -> bool {
+        forms::field(&self.form, name) == value
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TypeQuery {
+    #[serde(default, rename = "type")]
+    review_type: String,
+}
+
+/// Which step of the decision to show, with what was entered so far.
+struct Step {
+    form: Pairs,
+    /// The answers are in: show the recommendation and the decision form.
+    second: bool,
+    errors: Vec<FieldError>,
+}
+
+async fn page(
+    state: &AppState,
+    signed_in: &SignedIn,
+    case_id: Uuid,
+    type_code: &str,
+    step: Step,
+    source: Option<String>,
+) -> PageResult<Html<String>> {
+    let Step { form, second: second_step, errors } = step;
+    let now = state.clock.now();
+    let txn = state.db.write().await?;
+    let record = visible_case(&txn, &signed_in.actor, case_id, source, now).await?;
+    let review_type = review_types::store::get(&txn, type_code).await?;
+    let all_groups = groups::list(&txn).await?;
+    txn.commit().await?;
+    let config = review_type.config();
+    let answers: Answers = config
+        .criteria
+        .iter()
+        .map(|criterion| (criterion.key.clone(), forms::checked(&form, &format!("answer_{}", criterion.key))))
+        .collect();
+    let questions = config
+        .criteria
+        .iter()
+        .map(|criterion| Question {
+            checked: answers.get(&criterion.key).copied().unwrap_or(false),
+            key: criterion.key.clone(),
+            text: criterion.question.clone(),
+        })
+        .collect();
+    let chosen_group = forms::field(&form, "group_id");
+    let groups = all_groups
+        .into_iter()
+        .map(|group| GroupChoice {
+            selected: chosen_group == group.id.to_string() || (chosen_group.is_empty() && group.code == "review-group"),
+            id: group.id.to_string(),
+            name: group.name,
+        })
+        .collect();
+    let recommendation = second_step.then(|| review_types::recommend(&review_type.code, &answers).label());
+    render(&DecisionPage {
+        layout: Layout::new(format!("Decision: {}", review_type.name), "/cases").with_errors(errors),
+        case_id: case_id.to_string(),
+        pseudonym: record.case.pseudonym,
+        type_code: review_type.code,
+        type_name: review_type.name,
+        questions,
+        recommendation,
+        form,
+        groups,
+        today: now.date_naive().format("%Y-%m-%d").to_string(),
+    })
+}
+
+pub async fn new_form(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Source(source): Source,
+    Path(id): Path<String>,
+    Query(query): Query<TypeQuery>,
+) -> PageResult<Html<String>> {
+    let id = parse_id(&id)?;
+    let step = Step { form: Vec::new(), second: false, errors: Vec::new() };
+    page(&state, &signed_in, id, &query.review_type, step, source).await
+}
+
+/// Step one posted: show the recommendation and the decision form.
+pub async fn check(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Source(source): Source,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<Pairs>,
+) -> PageResult<Html<String>> {
+    let id = parse_id(&id)?;
+    let code = forms::field(&form, "review_type");
+    let step = Step { form, second: true, errors: Vec::new() };
+    page(&state, &signed_in, id, &code, step, source).await
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Source(source): Source,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<Pairs>,
+) -> PageResult<Response> {
+    let id = parse_id(&id)?;
+    let code = forms::field(&form, "review_type");
+    let now = state.clock.now();
+    let txn = state.db.write().await?;
+    visible_case(&txn, &signed_in.actor, id, source.clone(), now).await?;
+    let config = review_types::store::get(&txn, &code).await.map(|t| t.config()).unwrap_or_default();
+    let answers: Answers = config
+        .criteria
+        .iter()
+        .map(|criterion| (criterion.key.clone(), forms::checked(&form, &format!("answer_{}", criterion.key))))
+        .collect();
+    let hold_review = match forms::field(&form, "hold_review").as_str() {
+        "yes" => Some(true),
+        "no" => Some(false),
+        _ => None,
+    };
+    let optional = |name: &str| Some(forms::field(&form, name)).filter(|value| !value.trim().is_empty());
+    let input = DecisionInput {
+        review_type: code.clone(),
+        answers,
+        hold_review,
+        override_reason: optional("override_reason"),
+        rationale: forms::field(&form, "rationale"),
+        immediate_actions: optional("immediate_actions"),
+        decided_on: forms::field(&form, "decided_on"),
+        group_id: Uuid::parse_str(&forms::field(&form, "group_id")).ok(),
+    };
+    let calendar = calendar::store::load(&txn).await?;
+    match decisions::decide(&txn, id, input, signed_in.person.id, &calendar, now).await {
+        Ok(decided) => {
+            audit::append(
+                &txn,
+                audit::Event::new("case.decision", "succeeded").by(&signed_in.actor).on("case", id).from_source(source),
+                now,
+            )
+            .await?;
+            txn.commit().await?;
+            let next = match decided.rapid_review_id {
+                Some(rapid) => format!("/rapid-reviews/{rapid}"),
+                None => format!("/cases/{id}"),
+            };
+            Ok(Redirect::to(&next).into_response())
+        }
+        Err(CoreError::Invalid(errors)) => {
+            txn.rollback().await?;
+            let step = Step { form, second: true, errors };
+            Ok(page(&state, &signed_in, id, &code, step, source).await?.into_response())
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// The label of a stored recommendation, for pages.
+pub fn recommendation_label(value: &str) -> &'static str {
+    Recommendation::parse(value).map(Recommendation::label).unwrap_or("")
+}
