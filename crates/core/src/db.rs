@@ -95,9 +95,12 @@ impl Db {
     pub async fn migrate(&self) -> Result<(), DbErr> {
         Migrator::up(&self.conn, None).await?;
         let txn = self.write().await?;
-        crate::review_types::store::ensure_defaults(&txn, crate::clock::truncate(chrono::Utc::now()))
-            .await
-            .map_err(|error| DbErr::Custom(error.to_string()))?;
+        crate::review_types::store::ensure_defaults(
+            &txn,
+            crate::clock::truncate(chrono::Utc::now()),
+        )
+        .await
+        .map_err(|error| DbErr::Custom(error.to_string()))?;
         txn.commit().await
     }
 

@@ -4,7 +4,7 @@
 //! and email addresses before anything is created.
 
 use chrono::{DateTime, Utc};
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, EntityTrait};
 use uuid::Uuid;
 
 use crate::access::{Role, grants};
@@ -386,6 +386,7 @@ pub async fn seed(db: &impl ConnectionTrait, now: DateTime<Utc>) -> CoreResult<D
         }
     }
     seed_access(db, now).await?;
+    seed_cases(db, now).await?;
     Ok(DemoSummary {
         partnerships: partnerships::list(db).await?.len(),
         agencies: agencies::count(db).await? as usize,
@@ -450,6 +451,330 @@ async fn seed_access(db: &impl ConnectionTrait, now: DateTime<Utc>) -> CoreResul
             now,
         )
         .await?;
+    }
+    Ok(())
+}
+
+/// The day `days` working days before `today`.
+fn working_days_before(
+    calendar: &crate::calendar::Calendar,
+    today: chrono::NaiveDate,
+    days: u32,
+) -> chrono::NaiveDate {
+    let mut date = today;
+    let mut counted = 0;
+    while counted < days {
+        date = date.pred_opt().unwrap_or(date);
+        if calendar.is_working_day(date) {
+            counted += 1;
+        }
+    }
+    date
+}
+
+/// A demo case: (pseudonym, child?, incident, working days ago, age band, agency codes, summary).
+type CaseSeed = (
+    &'static str,
+    bool,
+    &'static str,
+    u32,
+    &'static str,
+    &'static [&'static str],
+    &'static str,
+);
+
+const CASES: [CaseSeed; 7] = [
+    (
+        "Child R",
+        true,
+        "death",
+        2,
+        "under 1",
+        &["fbc-childrens", "wealdshire-police", "fuh-nhs", "wch-nhs"],
+        "Infant died at home; injuries not explained by the account given. Police investigation under way.",
+    ),
+    (
+        "Child T",
+        true,
+        "serious_harm",
+        18,
+        "5 to 9",
+        &[
+            "fbc-childrens",
+            "wealdshire-police",
+            "fb-schools",
+            "fgp-fed",
+        ],
+        "Admitted to hospital with injuries consistent with physical abuse; previously known to early help.",
+    ),
+    (
+        "Child M",
+        true,
+        "death",
+        45,
+        "16 to 17",
+        &[
+            "fbc-childrens",
+            "wealdshire-police",
+            "wmh-nhs",
+            "fb-schools",
+        ],
+        "Young person died following exploitation; several agencies had contact in the preceding year.",
+    ),
+    (
+        "Adult K",
+        false,
+        "death",
+        30,
+        "85 and over",
+        &["fbc-adults", "wch-nhs", "fgp-fed", "fb-homes"],
+        "Older adult died with severe pressure damage; concerns about self-neglect and missed home visits.",
+    ),
+    (
+        "Adult J",
+        false,
+        "serious_harm",
+        12,
+        "25 to 64",
+        &["fbc-adults", "wealdshire-police", "fb-voluntary"],
+        "Adult with a learning disability financially exploited by acquaintances; now safe in supported housing.",
+    ),
+    (
+        "Adult P",
+        false,
+        "death",
+        25,
+        "25 to 64",
+        &[
+            "wealdshire-police",
+            "probation-wealdshire",
+            "fb-homes",
+            "fgp-fed",
+        ],
+        "Killed by a former partner after a history of reported domestic abuse.",
+    ),
+    (
+        "Child S",
+        true,
+        "other",
+        8,
+        "10 to 15",
+        &["fbc-childrens", "fb-schools", "wch-nhs"],
+        "Near miss: a disclosure at school was not shared with children's social care for three weeks.",
+    ),
+];
+
+async fn seed_cases(db: &impl ConnectionTrait, now: DateTime<Utc>) -> CoreResult<()> {
+    use crate::decisions::{self, DecisionInput};
+    use crate::review_types::{self as types, Answers};
+    if crate::cases::entity::Entity::find()
+        .one(db)
+        .await?
+        .is_some()
+    {
+        return Ok(());
+    }
+    let calendar = crate::calendar::store::load(db).await?;
+    let today = now.date_naive();
+    let manager = people::find_by_email(db, PEOPLE[0].0)
+        .await?
+        .ok_or(crate::CoreError::NotFound)?;
+    let children = partnerships::find_by_code(db, "fernbridge-cssp")
+        .await?
+        .ok_or(crate::CoreError::NotFound)?;
+    let adults = partnerships::find_by_code(db, "fernbridge-sab")
+        .await?
+        .ok_or(crate::CoreError::NotFound)?;
+    let community = partnerships::find_by_code(db, "fernbridge-csp")
+        .await?
+        .ok_or(crate::CoreError::NotFound)?;
+    let review_group = groups::find_by_code(db, "review-group")
+        .await?
+        .map(|group| group.id);
+    let date = |days: u32| working_days_before(&calendar, today, days);
+    let text = |date: chrono::NaiveDate| date.format("%Y-%m-%d").to_string();
+    let answers =
+        |pairs: &[&str]| -> Answers { pairs.iter().map(|key| (key.to_string(), true)).collect() };
+    for (pseudonym, child, incident, ago, band, agency_codes, summary) in CASES {
+        let mut agency_ids = Vec::new();
+        for code in agency_codes {
+            agency_ids.push(
+                agencies::find_by_code(db, code)
+                    .await?
+                    .ok_or(crate::CoreError::NotFound)?
+                    .id,
+            );
+        }
+        let mut partnership_ids = vec![if child { children.id } else { adults.id }];
+        if pseudonym == "Adult P" {
+            partnership_ids.push(community.id);
+        }
+        let aware_on = date(ago);
+        let record = crate::cases::create(
+            db,
+            crate::cases::CaseInput {
+                subject_kind: if child { "child" } else { "adult" }.to_string(),
+                incident_kind: incident.to_string(),
+                aware_on: text(aware_on),
+                summary: summary.to_string(),
+                pseudonym: pseudonym.to_string(),
+                age_band: band.to_string(),
+                subject_name: Some(format!(
+                    "Demo Subject {}",
+                    &pseudonym[pseudonym.len() - 1..]
+                )),
+                subject_dob: None,
+                referrer: "Police public protection unit".to_string(),
+                partnership_ids,
+                agency_ids,
+                inquest: incident == "death",
+                criminal_proceedings: pseudonym == "Adult P",
+                police_investigation: incident != "other",
+                coroner: incident == "death",
+            },
+            manager.id,
+            now,
+        )
+        .await?;
+        let case_id = record.case.id;
+        let decide = |code: &str,
+                      given: Answers,
+                      hold: bool,
+                      rationale: &str,
+                      decided: chrono::NaiveDate| DecisionInput {
+            review_type: code.to_string(),
+            answers: given,
+            hold_review: Some(hold),
+            override_reason: None,
+            rationale: rationale.to_string(),
+            immediate_actions: None,
+            decided_on: text(decided),
+            group_id: review_group,
+        };
+        match pseudonym {
+            "Child T" => {
+                crate::cases::record_national_panel_notification(
+                    db,
+                    case_id,
+                    &text(date(ago - 7)),
+                    "Head of safeguarding, children's services",
+                    now,
+                )
+                .await?;
+                crate::cases::record_deadline_reason(
+                    db,
+                    case_id,
+                    "national_panel_notification",
+                    "Awaiting medical confirmation of the injuries before notifying",
+                    manager.id,
+                    now,
+                )
+                .await?;
+                let decided = decisions::decide(db, case_id, decide(types::SERIOUS_CHILD_CASE, answers(&["abuse_or_neglect", "child_seriously_harmed"]), true,
+                    "Physical abuse suspected and serious harm confirmed; rapid review required.", date(ago - 2)), manager.id, &calendar, now).await?;
+                if let Some(rapid) = decided.rapid_review_id {
+                    crate::rapid_reviews::complete_step(
+                        db,
+                        rapid,
+                        "referral",
+                        &text(date(ago - 1)),
+                        today,
+                    )
+                    .await?;
+                    crate::rapid_reviews::complete_step(
+                        db,
+                        rapid,
+                        "agency_summaries",
+                        &text(date(ago - 11)),
+                        today,
+                    )
+                    .await?;
+                    crate::rapid_reviews::record_missed_reason(
+                        db,
+                        rapid,
+                        "agency_summaries",
+                        "The school's summary arrived a day late after staff absence",
+                    )
+                    .await?;
+                }
+            }
+            "Child M" => {
+                crate::cases::record_national_panel_notification(
+                    db,
+                    case_id,
+                    &text(date(ago - 3)),
+                    "Director of children's services",
+                    now,
+                )
+                .await?;
+                let decided = decisions::decide(
+                    db,
+                    case_id,
+                    decide(
+                        types::SERIOUS_CHILD_CASE,
+                        answers(&["abuse_or_neglect", "child_died"]),
+                        true,
+                        "Exploitation and neglect suspected; the young person died.",
+                        date(ago - 1),
+                    ),
+                    manager.id,
+                    &calendar,
+                    now,
+                )
+                .await?;
+                if let Some(rapid) = decided.rapid_review_id {
+                    let full = crate::rapid_reviews::get(db, rapid).await?;
+                    for step in &full.steps {
+                        crate::rapid_reviews::complete_step(
+                            db,
+                            rapid,
+                            &step.step_key,
+                            &text(step.due_on),
+                            today,
+                        )
+                        .await?;
+                    }
+                    for summary in &full.summaries {
+                        crate::rapid_reviews::summary_received(
+                            db,
+                            rapid,
+                            summary.agency_id,
+                            &text(summary.due_on),
+                            today,
+                        )
+                        .await?;
+                    }
+                    let signed_off = full.steps.last().map(|step| step.due_on).unwrap_or(today);
+                    crate::rapid_reviews::record_outcome(
+                        db,
+                        rapid,
+                        "local_cspr",
+                        &text(signed_off),
+                        today,
+                    )
+                    .await?;
+                    crate::rapid_reviews::convert(db, rapid, types::CSPR_LOCAL, signed_off, now)
+                        .await?;
+                }
+            }
+            "Adult K" => {
+                decisions::decide(db, case_id, decide(types::SAR, answers(&["care_and_support_needs", "agencies_concern", "condition_1_died"]), true,
+                    "All the conditions of section 44(1) are met: a safeguarding adults review must be held.", date(ago - 15)), manager.id, &calendar, now).await?;
+            }
+            "Adult J" => {
+                decisions::decide(db, case_id, decide(types::SAR, answers(&["care_and_support_needs", "condition_2_alive_serious"]), false,
+                    "Agencies worked well together; single-agency learning on financial abuse will go to the practice improvement group instead.", date(ago - 5)), manager.id, &calendar, now).await?;
+            }
+            "Adult P" => {
+                decisions::decide(db, case_id, decide(types::DHR, answers(&["aged_16_or_over", "violence_abuse_neglect", "relative_partner_household"]), true,
+                    "The criteria for a domestic abuse related death review are met; the community safety partnership commissions it.", date(ago - 20)), manager.id, &calendar, now).await?;
+            }
+            "Child S" => {
+                decisions::decide(db, case_id, decide(types::LEARNING_REVIEW, answers(&["below_threshold_or_near_miss", "learning_potential"]), true,
+                    "A near miss with clear learning about information sharing between schools and children's social care.", date(ago - 3)), manager.id, &calendar, now).await?;
+            }
+            _ => {}
+        }
     }
     Ok(())
 }

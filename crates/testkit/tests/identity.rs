@@ -424,7 +424,11 @@ on_both_databases!(
                     .path
                     .replace("{id}", &uuid::Uuid::nil().to_string())
                     .replace("{grant_id}", &uuid::Uuid::nil().to_string())
-                    .replace("{token}", "x");
+                    .replace("{token}", "x")
+                    .replace("{agency_id}", &uuid::Uuid::nil().to_string())
+                    .replace("{key}", "referral")
+                    .replace("{day}", "2026-12-24")
+                    .replace("{code}", "sar");
                 let status = admin.post_raw(&path, &[], true).await.status();
                 assert!(
                     status == 403,

@@ -113,11 +113,14 @@ on_both_databases!(
             links,
             [
                 "/",
+                "/cases",
+                "/deadlines",
                 "/partnerships",
                 "/agencies",
                 "/groups",
                 "/admin/people",
                 "/admin/audit",
+                "/admin/calendar",
                 "/api/docs"
             ]
         );

@@ -180,7 +180,9 @@ impl Actor {
 
     /// Whether the actor sees every case (not only those of their own agencies).
     pub fn sees_all_cases(&self) -> bool {
-        self.has_role(Role::BusinessManager) || self.has_role(Role::ReviewGroupMember) || self.has_role(Role::Executive)
+        self.has_role(Role::BusinessManager)
+            || self.has_role(Role::ReviewGroupMember)
+            || self.has_role(Role::Executive)
     }
 
     fn has_partnership_wide_grant(&self) -> bool {

@@ -25,7 +25,11 @@ pub enum Relation {}
 impl ActiveModelBehavior for ActiveModel {}
 
 /// Revokes the person's feeds and makes a new one; returns its secret.
-pub async fn renew(db: &impl ConnectionTrait, person_id: Uuid, now: DateTime<Utc>) -> CoreResult<String> {
+pub async fn renew(
+    db: &impl ConnectionTrait,
+    person_id: Uuid,
+    now: DateTime<Utc>,
+) -> CoreResult<String> {
     revoke_all(db, person_id, now).await?;
     let secret = secrets::random_hex(32);
     Entity::insert(ActiveModel {
@@ -39,7 +43,11 @@ pub async fn renew(db: &impl ConnectionTrait, person_id: Uuid, now: DateTime<Utc
     Ok(secret)
 }
 
-pub async fn revoke_all(db: &impl ConnectionTrait, person_id: Uuid, now: DateTime<Utc>) -> CoreResult<()> {
+pub async fn revoke_all(
+    db: &impl ConnectionTrait,
+    person_id: Uuid,
+    now: DateTime<Utc>,
+) -> CoreResult<()> {
     Entity::update_many()
         .col_expr(Column::RevokedAt, sea_orm::sea_query::Expr::value(now))
         .filter(Column::PersonId.eq(person_id))
@@ -59,8 +67,14 @@ pub async fn has_active(db: &impl ConnectionTrait, person_id: Uuid) -> CoreResul
 }
 
 /// The active person a feed secret belongs to.
-pub async fn person_for(db: &impl ConnectionTrait, secret: &str) -> CoreResult<Option<people::Person>> {
-    let Some(feed) = Entity::find_by_id(secrets::sha256_hex(secret)).one(db).await? else {
+pub async fn person_for(
+    db: &impl ConnectionTrait,
+    secret: &str,
+) -> CoreResult<Option<people::Person>> {
+    let Some(feed) = Entity::find_by_id(secrets::sha256_hex(secret))
+        .one(db)
+        .await?
+    else {
         return Ok(None);
     };
     if feed.revoked_at.is_some() {
@@ -106,7 +120,12 @@ fn fold(line: &str) -> String {
 pub fn ical(name: &str, events: &[Event], now: DateTime<Utc>) -> String {
     let stamp = now.format("%Y%m%dT%H%M%SZ").to_string();
     let mut out = String::new();
-    for line in ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//learnloop//deadlines//EN", "CALSCALE:GREGORIAN"] {
+    for line in [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//learnloop//deadlines//EN",
+        "CALSCALE:GREGORIAN",
+    ] {
         out.push_str(&fold(line));
     }
     out.push_str(&fold(&format!("X-WR-CALNAME:{}", escape(name))));
@@ -114,10 +133,19 @@ pub fn ical(name: &str, events: &[Event], now: DateTime<Utc>) -> String {
         out.push_str(&fold("BEGIN:VEVENT"));
         out.push_str(&fold(&format!("UID:{}", event.uid)));
         out.push_str(&fold(&format!("DTSTAMP:{stamp}")));
-        out.push_str(&fold(&format!("DTSTART;VALUE=DATE:{}", event.day.format("%Y%m%d"))));
-        out.push_str(&fold(&format!("DTEND;VALUE=DATE:{}", event.day.succ_opt().unwrap_or(event.day).format("%Y%m%d"))));
+        out.push_str(&fold(&format!(
+            "DTSTART;VALUE=DATE:{}",
+            event.day.format("%Y%m%d")
+        )));
+        out.push_str(&fold(&format!(
+            "DTEND;VALUE=DATE:{}",
+            event.day.succ_opt().unwrap_or(event.day).format("%Y%m%d")
+        )));
         out.push_str(&fold(&format!("SUMMARY:{}", escape(&event.summary))));
-        out.push_str(&fold(&format!("DESCRIPTION:{}", escape(&event.description))));
+        out.push_str(&fold(&format!(
+            "DESCRIPTION:{}",
+            escape(&event.description)
+        )));
         out.push_str(&fold("END:VEVENT"));
     }
     out.push_str(&fold("END:VCALENDAR"));
@@ -136,7 +164,11 @@ mod tests {
             summary: "Child R; notify, now".to_string(),
             description: "a".repeat(100),
         };
-        let text = ical("Deadlines", &[event], DateTime::from_timestamp(0, 0).unwrap_or_default());
+        let text = ical(
+            "Deadlines",
+            &[event],
+            DateTime::from_timestamp(0, 0).unwrap_or_default(),
+        );
         assert!(text.contains("SUMMARY:Child R\\; notify\\, now\r\n"));
         assert!(text.contains("DTSTART;VALUE=DATE:20261229\r\n"));
         assert!(text.contains("DTEND;VALUE=DATE:20261230\r\n"));

@@ -29,7 +29,11 @@ pub struct WorkingDays {
 }
 
 fn bad(field: &str, message: &str) -> AppError {
-    let mut error = AppError::new(StatusCode::BAD_REQUEST, "invalid_query", format!("{field}: {message}"));
+    let mut error = AppError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_query",
+        format!("{field}: {message}"),
+    );
     error.fields = vec![learnloop_core::FieldError::new(field, message)];
     error
 }
@@ -43,8 +47,12 @@ fn bad(field: &str, message: &str) -> AppError {
         (status = 400, description = "A parameter is missing or not valid; the error names it", body = ErrorBody),
         (status = 401, description = "No valid API token", body = ErrorBody)
     ))]
-pub async fn working_days(State(state): State<AppState>, Query(query): Query<WorkingDaysQuery>) -> ApiResult<Json<WorkingDays>> {
-    let from = NaiveDate::parse_from_str(query.from.trim(), "%Y-%m-%d").map_err(|_| bad("from", "must be a date in the form YYYY-MM-DD"))?;
+pub async fn working_days(
+    State(state): State<AppState>,
+    Query(query): Query<WorkingDaysQuery>,
+) -> ApiResult<Json<WorkingDays>> {
+    let from = NaiveDate::parse_from_str(query.from.trim(), "%Y-%m-%d")
+        .map_err(|_| bad("from", "must be a date in the form YYYY-MM-DD"))?;
     let days = query
         .days
         .trim()
@@ -54,5 +62,10 @@ pub async fn working_days(State(state): State<AppState>, Query(query): Query<Wor
         .ok_or_else(|| bad("days", "must be a whole number from 0 to 366"))?;
     let calendar = calendar::store::load(state.db.conn()).await?;
     let deadline = calendar.add_working_days(from, days);
-    Ok(Json(WorkingDays { from, days, date: deadline.date, calendar_covered: deadline.calendar_covered }))
+    Ok(Json(WorkingDays {
+        from,
+        days,
+        date: deadline.date,
+        calendar_covered: deadline.calendar_covered,
+    }))
 }

@@ -142,17 +142,39 @@ async fn load_view(
     source: Option<String>,
 ) -> Result<Notification, ApiError> {
     let now = state.clock.now();
-    let record = cases::get(txn, id).await.map_err(|_| ApiError(AppError::not_found()))?;
-    let allowed = can(&signed_in.actor, Action::ViewCase, Record::Case { agency_ids: &record.agency_ids });
+    let record = cases::get(txn, id)
+        .await
+        .map_err(|_| ApiError(AppError::not_found()))?;
+    let allowed = can(
+        &signed_in.actor,
+        Action::ViewCase,
+        Record::Case {
+            agency_ids: &record.agency_ids,
+        },
+    );
     let outcome = if allowed { "allowed" } else { "denied" };
-    audit::append(txn, audit::Event::new("case.view", outcome).by(&signed_in.actor).on("case", id).from_source(source), now).await?;
+    audit::append(
+        txn,
+        audit::Event::new("case.view", outcome)
+            .by(&signed_in.actor)
+            .on("case", id)
+            .from_source(source),
+        now,
+    )
+    .await?;
     if !allowed {
         return Err(ApiError(AppError::not_found()));
     }
     let calendar = calendar::store::load(txn).await?;
     let loaded = load_related(txn, id).await?;
     let deadlines = deadlines_of(txn, &record, &loaded, &calendar, now.date_naive()).await?;
-    let identity = can(&signed_in.actor, Action::ViewCaseIdentity, Record::Case { agency_ids: &record.agency_ids });
+    let identity = can(
+        &signed_in.actor,
+        Action::ViewCaseIdentity,
+        Record::Case {
+            agency_ids: &record.agency_ids,
+        },
+    );
     Ok(view(record, deadlines, identity))
 }
 
@@ -181,24 +203,54 @@ pub struct ListQuery {
         (status = 401, description = "No valid API token", body = ErrorBody),
         (status = 403, description = "The caller's roles do not include cases", body = ErrorBody)
     ))]
-pub async fn list(State(state): State<AppState>, signed_in: SignedIn, Source(source): Source, Query(query): Query<ListQuery>) -> ApiResult<Json<ListOf<Notification>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Source(source): Source,
+    Query(query): Query<ListQuery>,
+) -> ApiResult<Json<ListOf<Notification>>> {
     let per_page = query.per_page.unwrap_or(25).clamp(1, 100);
     let page = query.page.unwrap_or(1).max(1);
     let now = state.clock.now();
     let txn = state.db.write().await?;
     let scope = case_scope(&signed_in.actor);
-    let (records, total) = cases::list(&txn, scope.as_deref(), (page - 1) * per_page, per_page).await?;
-    audit::append(&txn, audit::Event::new("cases.list", "allowed").by(&signed_in.actor).from_source(source), now).await?;
+    let (records, total) =
+        cases::list(&txn, scope.as_deref(), (page - 1) * per_page, per_page).await?;
+    audit::append(
+        &txn,
+        audit::Event::new("cases.list", "allowed")
+            .by(&signed_in.actor)
+            .from_source(source),
+        now,
+    )
+    .await?;
     txn.commit().await?;
     let items: Vec<Notification> = records
         .into_iter()
-        .filter(|record| can(&signed_in.actor, Action::ViewCase, Record::Case { agency_ids: &record.agency_ids }))
+        .filter(|record| {
+            can(
+                &signed_in.actor,
+                Action::ViewCase,
+                Record::Case {
+                    agency_ids: &record.agency_ids,
+                },
+            )
+        })
         .map(|record| {
-            let identity = can(&signed_in.actor, Action::ViewCaseIdentity, Record::Case { agency_ids: &record.agency_ids });
+            let identity = can(
+                &signed_in.actor,
+                Action::ViewCaseIdentity,
+                Record::Case {
+                    agency_ids: &record.agency_ids,
+                },
+            );
             view(record, Vec::new(), identity)
         })
         .collect();
-    Ok(Json(ListOf { items, total: total as usize }))
+    Ok(Json(ListOf {
+        items,
+        total: total as usize,
+    }))
 }
 
 /// Read one notification with its deadlines.
@@ -211,7 +263,12 @@ pub async fn list(State(state): State<AppState>, signed_in: SignedIn, Source(sou
         (status = 403, description = "The caller's roles do not include cases", body = ErrorBody),
         (status = 404, description = "No notification the caller may see has this id", body = ErrorBody)
     ))]
-pub async fn read(State(state): State<AppState>, signed_in: SignedIn, Source(source): Source, Path(id): Path<String>) -> ApiResult<Response> {
+pub async fn read(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Source(source): Source,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     let id = parse_id(&id)?;
     let txn = state.db.write().await?;
     let notification = load_view(&state, &txn, &signed_in, id, source).await;
@@ -232,11 +289,24 @@ pub async fn read(State(state): State<AppState>, signed_in: SignedIn, Source(sou
         (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
         (status = 422, description = "A field is missing, unknown or not valid; the error names it", body = ErrorBody)
     ))]
-pub async fn create(State(state): State<AppState>, signed_in: SignedIn, Source(source): Source, ApiJson(body): ApiJson<NotificationBody>) -> ApiResult<Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Source(source): Source,
+    ApiJson(body): ApiJson<NotificationBody>,
+) -> ApiResult<Response> {
     let now = state.clock.now();
     let txn = state.db.write().await?;
     let record = cases::create(&txn, body.into(), signed_in.person.id, now).await?;
-    audit::append(&txn, audit::Event::new("case.create", "succeeded").by(&signed_in.actor).on("case", record.case.id).from_source(source.clone()), now).await?;
+    audit::append(
+        &txn,
+        audit::Event::new("case.create", "succeeded")
+            .by(&signed_in.actor)
+            .on("case", record.case.id)
+            .from_source(source.clone()),
+        now,
+    )
+    .await?;
     let notification = load_view(&state, &txn, &signed_in, record.case.id, source).await?;
     txn.commit().await?;
     let mut response = with_etag(StatusCode::CREATED, notification);
@@ -271,21 +341,45 @@ pub async fn update(
     ApiJson(body): ApiJson<NotificationBody>,
 ) -> ApiResult<Response> {
     let id = parse_id(&id)?;
-    let Some(if_match) = headers.get(header::IF_MATCH).and_then(|value| value.to_str().ok()) else {
-        return Err(ApiError(AppError::new(StatusCode::PRECONDITION_REQUIRED, "if_match_required", "Send the ETag you read as If-Match")));
+    let Some(if_match) = headers
+        .get(header::IF_MATCH)
+        .and_then(|value| value.to_str().ok())
+    else {
+        return Err(ApiError(AppError::new(
+            StatusCode::PRECONDITION_REQUIRED,
+            "if_match_required",
+            "Send the ETag you read as If-Match",
+        )));
     };
-    let version = if_match.trim().trim_matches('"').trim_start_matches('v').parse::<i32>().unwrap_or(-1);
+    let version = if_match
+        .trim()
+        .trim_matches('"')
+        .trim_start_matches('v')
+        .parse::<i32>()
+        .unwrap_or(-1);
     let now = state.clock.now();
     let txn = state.db.write().await?;
     load_view(&state, &txn, &signed_in, id, source.clone()).await?;
     match cases::update(&txn, id, version, body.into(), now).await {
         Ok(_) => {}
         Err(CoreError::Conflict(message)) => {
-            return Err(ApiError(AppError::new(StatusCode::PRECONDITION_FAILED, "stale_version", message)));
+            return Err(ApiError(AppError::new(
+                StatusCode::PRECONDITION_FAILED,
+                "stale_version",
+                message,
+            )));
         }
         Err(other) => return Err(other.into()),
     }
-    audit::append(&txn, audit::Event::new("case.update", "succeeded").by(&signed_in.actor).on("case", id).from_source(source.clone()), now).await?;
+    audit::append(
+        &txn,
+        audit::Event::new("case.update", "succeeded")
+            .by(&signed_in.actor)
+            .on("case", id)
+            .from_source(source.clone()),
+        now,
+    )
+    .await?;
     let notification = load_view(&state, &txn, &signed_in, id, source).await?;
     txn.commit().await?;
     Ok(with_etag(StatusCode::OK, notification))
@@ -308,7 +402,11 @@ pub struct DecisionView {
     pub review_id: Option<Uuid>,
 }
 
-fn decision_view(decision: decisions::Model, rapid_review_id: Option<Uuid>, review_id: Option<Uuid>) -> DecisionView {
+fn decision_view(
+    decision: decisions::Model,
+    rapid_review_id: Option<Uuid>,
+    review_id: Option<Uuid>,
+) -> DecisionView {
     DecisionView {
         id: decision.id,
         answers: decision.answers(),
@@ -335,11 +433,20 @@ fn decision_view(decision: decisions::Model, rapid_review_id: Option<Uuid>, revi
         (status = 403, description = "The caller's roles do not include cases", body = ErrorBody),
         (status = 404, description = "No notification the caller may see has this id", body = ErrorBody)
     ))]
-pub async fn decisions_list(State(state): State<AppState>, signed_in: SignedIn, Source(source): Source, Path(id): Path<String>) -> ApiResult<Json<ListOf<DecisionView>>> {
+pub async fn decisions_list(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Source(source): Source,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ListOf<DecisionView>>> {
     let id = parse_id(&id)?;
     let txn = state.db.write().await?;
     load_view(&state, &txn, &signed_in, id, source).await?;
-    let items: Vec<DecisionView> = decisions::of_case(&txn, id).await?.into_iter().map(|d| decision_view(d, None, None)).collect();
+    let items: Vec<DecisionView> = decisions::of_case(&txn, id)
+        .await?
+        .into_iter()
+        .map(|d| decision_view(d, None, None))
+        .collect();
     txn.commit().await?;
     Ok(Json(items.into()))
 }
@@ -371,7 +478,22 @@ pub async fn decide(
     load_view(&state, &txn, &signed_in, id, source.clone()).await?;
     let calendar = calendar::store::load(&txn).await?;
     let decided = decisions::decide(&txn, id, body, signed_in.person.id, &calendar, now).await?;
-    audit::append(&txn, audit::Event::new("case.decision", "succeeded").by(&signed_in.actor).on("case", id).from_source(source), now).await?;
+    audit::append(
+        &txn,
+        audit::Event::new("case.decision", "succeeded")
+            .by(&signed_in.actor)
+            .on("case", id)
+            .from_source(source),
+        now,
+    )
+    .await?;
     txn.commit().await?;
-    Ok((StatusCode::CREATED, Json(decision_view(decided.decision, decided.rapid_review_id, decided.review_id))))
+    Ok((
+        StatusCode::CREATED,
+        Json(decision_view(
+            decided.decision,
+            decided.rapid_review_id,
+            decided.review_id,
+        )),
+    ))
 }

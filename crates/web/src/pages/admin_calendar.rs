@@ -26,7 +26,11 @@ struct CalendarPage {
     message: Option<String>,
 }
 
-async fn page(state: &AppState, errors: Vec<FieldError>, message: Option<String>) -> PageResult<Html<String>> {
+async fn page(
+    state: &AppState,
+    errors: Vec<FieldError>,
+    message: Option<String>,
+) -> PageResult<Html<String>> {
     let today = state.clock.now().date_naive();
     let calendar = calendar::store::load(state.db.conn()).await?;
     let (first_year, last_year) = calendar.years().unwrap_or((0, 0));
@@ -37,7 +41,13 @@ async fn page(state: &AppState, errors: Vec<FieldError>, message: Option<String>
         .collect();
     let closures = calendar
         .closures()
-        .map(|(date, title)| (date.format("%Y-%m-%d").to_string(), date.format("%a %-d %B %Y").to_string(), title.clone()))
+        .map(|(date, title)| {
+            (
+                date.format("%Y-%m-%d").to_string(),
+                date.format("%a %-d %B %Y").to_string(),
+                title.clone(),
+            )
+        })
         .collect();
     render(&CalendarPage {
         layout: Layout::new("Working-day calendar", "/admin/calendar").with_errors(errors),
@@ -59,44 +69,110 @@ pub async fn import(
     signed_in: SignedIn,
     visitor: Visitor,
     Source(source): Source,
-    mut multipart: Multipart,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> PageResult<Response> {
+    // A body that is not a multipart form cannot carry the CSRF token: refuse it as such.
+    let Ok(mut multipart) = multipart else {
+        return Err(PageError(AppError::new(
+            StatusCode::FORBIDDEN,
+            "csrf_refused",
+            "This form has expired or did not come from this service. Go back, reload the page and try again.",
+        )));
+    };
     let mut token = String::new();
     let mut file = None;
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|_| PageError(AppError::new(StatusCode::BAD_REQUEST, "bad_form", "The upload could not be read")))?
-    {
+    while let Some(field) = multipart.next_field().await.map_err(|_| {
+        PageError(AppError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_form",
+            "The upload could not be read",
+        ))
+    })? {
         match field.name() {
             Some("csrf_token") => token = field.text().await.unwrap_or_default(),
-            Some("file") => file = Some(field.bytes().await.map_err(|_| PageError(AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "The file is too large")))?),
+            Some("file") => {
+                file = Some(field.bytes().await.map_err(|_| {
+                    PageError(AppError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "payload_too_large",
+                        "The file is too large",
+                    ))
+                })?)
+            }
             _ => {}
         }
     }
-    let expected = visitor.session().map(|session| session.csrf_token.clone()).unwrap_or_default();
+    let expected = visitor
+        .session()
+        .map(|session| session.csrf_token.clone())
+        .unwrap_or_default();
     if token.is_empty() || !learnloop_core::identity::secrets::same(&expected, &token) {
-        return Err(PageError(AppError::new(StatusCode::FORBIDDEN, "csrf_refused", "This form has expired or did not come from this service. Go back, reload the page and try again.")));
+        return Err(PageError(AppError::new(
+            StatusCode::FORBIDDEN,
+            "csrf_refused",
+            "This form has expired or did not come from this service. Go back, reload the page and try again.",
+        )));
     }
     let text = match file.map(|bytes| String::from_utf8(bytes.to_vec())) {
         Some(Ok(text)) if !text.trim().is_empty() => text,
-        Some(Ok(_)) | None => return Ok(page(&state, vec![FieldError::new("file", "Choose GOV.UK's bank-holidays.json file")], None).await?.into_response()),
-        Some(Err(_)) => return Ok(page(&state, vec![FieldError::new("file", "The file is not text: choose GOV.UK's bank-holidays.json")], None).await?.into_response()),
+        Some(Ok(_)) | None => {
+            return Ok(page(
+                &state,
+                vec![FieldError::new(
+                    "file",
+                    "Choose GOV.UK's bank-holidays.json file",
+                )],
+                None,
+            )
+            .await?
+            .into_response());
+        }
+        Some(Err(_)) => {
+            return Ok(page(
+                &state,
+                vec![FieldError::new(
+                    "file",
+                    "The file is not text: choose GOV.UK's bank-holidays.json",
+                )],
+                None,
+            )
+            .await?
+            .into_response());
+        }
     };
     let now = state.clock.now();
     let txn = state.db.write().await?;
     match calendar::store::import_govuk(&txn, &text, now).await {
         Ok(summary) => {
-            audit::append(&txn, audit::Event::new("calendar.import", "succeeded").by(&signed_in.actor).from_source(source), now).await?;
+            audit::append(
+                &txn,
+                audit::Event::new("calendar.import", "succeeded")
+                    .by(&signed_in.actor)
+                    .from_source(source),
+                now,
+            )
+            .await?;
             txn.commit().await?;
-            let message = format!("Imported {} bank holidays for {} to {}.", summary.events, summary.first_year, summary.last_year);
-            Ok(page(&state, Vec::new(), Some(message)).await?.into_response())
+            let message = format!(
+                "Imported {} bank holidays for {} to {}.",
+                summary.events, summary.first_year, summary.last_year
+            );
+            Ok(page(&state, Vec::new(), Some(message))
+                .await?
+                .into_response())
         }
         Err(CoreError::Invalid(errors)) => {
             txn.rollback().await?;
             // Every error points at the file input, saying where in the file it is.
-            let errors = errors.into_iter().map(|error| FieldError::new("file", format!("{}: {}", error.field, error.message))).collect();
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page(&state, errors, None).await?).into_response())
+            let errors = errors
+                .into_iter()
+                .map(|error| FieldError::new("file", format!("{}: {}", error.field, error.message)))
+                .collect();
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                page(&state, errors, None).await?,
+            )
+                .into_response())
         }
         Err(other) => Err(other.into()),
     }
@@ -125,7 +201,14 @@ pub async fn add_closure(
     let txn = state.db.write().await?;
     match calendar::store::add_closure(&txn, day, &form.title, now).await {
         Ok(()) => {
-            audit::append(&txn, audit::Event::new("calendar.closure_added", "succeeded").by(&signed_in.actor).from_source(source), now).await?;
+            audit::append(
+                &txn,
+                audit::Event::new("calendar.closure_added", "succeeded")
+                    .by(&signed_in.actor)
+                    .from_source(source),
+                now,
+            )
+            .await?;
             txn.commit().await?;
             Ok(Redirect::to("/admin/calendar").into_response())
         }
@@ -147,11 +230,19 @@ pub async fn remove_closure(
     Path(day): Path<String>,
     CsrfForm(_): CsrfForm<EmptyForm>,
 ) -> PageResult<Response> {
-    let day = chrono::NaiveDate::parse_from_str(&day, "%Y-%m-%d").map_err(|_| PageError(AppError::not_found()))?;
+    let day = chrono::NaiveDate::parse_from_str(&day, "%Y-%m-%d")
+        .map_err(|_| PageError(AppError::not_found()))?;
     let now = state.clock.now();
     let txn = state.db.write().await?;
     calendar::store::remove_closure(&txn, day).await?;
-    audit::append(&txn, audit::Event::new("calendar.closure_removed", "succeeded").by(&signed_in.actor).from_source(source), now).await?;
+    audit::append(
+        &txn,
+        audit::Event::new("calendar.closure_removed", "succeeded")
+            .by(&signed_in.actor)
+            .from_source(source),
+        now,
+    )
+    .await?;
     txn.commit().await?;
     Ok(Redirect::to("/admin/calendar").into_response())
 }

@@ -42,18 +42,32 @@ fn describe(config: &Config) -> String {
         parts.push(format!("report within {months} months"));
     }
     if let Some(days) = clocks.pre_publication_days {
-        parts.push(format!("to the national panel {days} working days before publication"));
+        parts.push(format!(
+            "to the national panel {days} working days before publication"
+        ));
     }
-    if parts.is_empty() { "No clock".to_string() } else { parts.join("; ") }
+    if parts.is_empty() {
+        "No clock".to_string()
+    } else {
+        parts.join("; ")
+    }
 }
 
 pub async fn list(State(state): State<AppState>) -> PageResult<Html<String>> {
     let rows = review_types::store::list(state.db.conn())
         .await?
         .into_iter()
-        .map(|t| TypeRow { clocks: describe(&t.config()), code: t.code, name: t.name, statutory: t.statutory })
+        .map(|t| TypeRow {
+            clocks: describe(&t.config()),
+            code: t.code,
+            name: t.name,
+            statutory: t.statutory,
+        })
         .collect();
-    render(&ListPage { layout: Layout::new("Review types", "/admin/review-types"), rows })
+    render(&ListPage {
+        layout: Layout::new("Review types", "/admin/review-types"),
+        rows,
+    })
 }
 
 #[derive(Template)]
@@ -78,16 +92,41 @@ fn number(value: &Option<u32>) -> String {
 fn clock_fields(config: &Config) -> Vec<(&'static str, &'static str, String)> {
     let clocks = &config.clocks;
     vec![
-        ("notification_days", "Notify the national panel within (working days)", number(&clocks.notification_days)),
-        ("rapid_review_days", "Complete the rapid review within (working days)", number(&clocks.rapid_review_days)),
-        ("report_months", "Report expected within (months of the decision)", number(&clocks.report_months)),
-        ("pre_publication_days", "Send to the national panel before publication (working days)", number(&clocks.pre_publication_days)),
+        (
+            "notification_days",
+            "Notify the national panel within (working days)",
+            number(&clocks.notification_days),
+        ),
+        (
+            "rapid_review_days",
+            "Complete the rapid review within (working days)",
+            number(&clocks.rapid_review_days),
+        ),
+        (
+            "report_months",
+            "Report expected within (months of the decision)",
+            number(&clocks.report_months),
+        ),
+        (
+            "pre_publication_days",
+            "Send to the national panel before publication (working days)",
+            number(&clocks.pre_publication_days),
+        ),
     ]
 }
 
-async fn edit_page(state: &AppState, code: &str, errors: Vec<FieldError>, conflict: Option<String>) -> PageResult<Html<String>> {
+async fn edit_page(
+    state: &AppState,
+    code: &str,
+    errors: Vec<FieldError>,
+    conflict: Option<String>,
+) -> PageResult<Html<String>> {
     let review_type = review_types::store::get(state.db.conn(), code).await?;
-    let layout = Layout::new(format!("Change {}", review_type.name), "/admin/review-types").with_errors(errors);
+    let layout = Layout::new(
+        format!("Change {}", review_type.name),
+        "/admin/review-types",
+    )
+    .with_errors(errors);
     let config = review_type.config();
     let error_of = |field: &str| layout.error_for(field).map(str::to_string);
     let questions = config
@@ -96,7 +135,12 @@ async fn edit_page(state: &AppState, code: &str, errors: Vec<FieldError>, confli
         .enumerate()
         .map(|(index, criterion)| {
             let field = format!("question_{index}");
-            (field.clone(), format!("Question {}", index + 1), criterion.question.clone(), error_of(&field))
+            (
+                field.clone(),
+                format!("Question {}", index + 1),
+                criterion.question.clone(),
+                error_of(&field),
+            )
         })
         .collect();
     let steps = config
@@ -105,7 +149,12 @@ async fn edit_page(state: &AppState, code: &str, errors: Vec<FieldError>, confli
         .enumerate()
         .map(|(index, step)| {
             let field = format!("step_{index}");
-            (field.clone(), step.name.clone(), step.offset_days.to_string(), error_of(&field))
+            (
+                field.clone(),
+                step.name.clone(),
+                step.offset_days.to_string(),
+                error_of(&field),
+            )
         })
         .collect();
     render(&EditPage {
@@ -120,7 +169,10 @@ async fn edit_page(state: &AppState, code: &str, errors: Vec<FieldError>, confli
     })
 }
 
-pub async fn edit(State(state): State<AppState>, Path(code): Path<String>) -> PageResult<Html<String>> {
+pub async fn edit(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> PageResult<Html<String>> {
     edit_page(&state, &code, Vec::new(), None).await
 }
 
@@ -132,7 +184,10 @@ fn optional_number(form: &Pairs, field: &str, errors: &mut Vec<FieldError>) -> O
     match text.trim().parse::<u32>() {
         Ok(value) if value <= 366 => Some(value),
         _ => {
-            errors.push(FieldError::new(field, "Enter a whole number from 0 to 366, or leave it empty"));
+            errors.push(FieldError::new(
+                field,
+                "Enter a whole number from 0 to 366, or leave it empty",
+            ));
             None
         }
     }
@@ -152,35 +207,64 @@ pub async fn update(
     config.clocks.notification_days = optional_number(&form, "notification_days", &mut errors);
     config.clocks.rapid_review_days = optional_number(&form, "rapid_review_days", &mut errors);
     config.clocks.report_months = optional_number(&form, "report_months", &mut errors);
-    config.clocks.pre_publication_days = optional_number(&form, "pre_publication_days", &mut errors);
+    config.clocks.pre_publication_days =
+        optional_number(&form, "pre_publication_days", &mut errors);
     for (index, criterion) in config.criteria.iter_mut().enumerate() {
         criterion.question = forms::field(&form, &format!("question_{index}"));
     }
     for (index, step) in config.steps.iter_mut().enumerate() {
         match optional_number(&form, &format!("step_{index}"), &mut errors) {
             Some(days) => step.offset_days = days,
-            None => errors.push(FieldError::new(format!("step_{index}"), "Enter the step's working day")),
+            None => errors.push(FieldError::new(
+                format!("step_{index}"),
+                "Enter the step's working day",
+            )),
         }
     }
     if !errors.is_empty() {
-        return Ok(edit_page(&state, &code, errors, None).await?.into_response());
+        return Ok(edit_page(&state, &code, errors, None)
+            .await?
+            .into_response());
     }
     let version = forms::field(&form, "version").parse::<i32>().unwrap_or(0);
     let txn = state.db.write().await?;
-    match review_types::store::update(&txn, &code, version, &forms::field(&form, "name"), config, now).await {
+    match review_types::store::update(
+        &txn,
+        &code,
+        version,
+        &forms::field(&form, "name"),
+        config,
+        now,
+    )
+    .await
+    {
         Ok(_) => {
-            audit::append(&txn, audit::Event::new("review_type.update", "succeeded").by(&signed_in.actor).on("review_type", &code).from_source(source), now).await?;
+            audit::append(
+                &txn,
+                audit::Event::new("review_type.update", "succeeded")
+                    .by(&signed_in.actor)
+                    .on("review_type", &code)
+                    .from_source(source),
+                now,
+            )
+            .await?;
             txn.commit().await?;
             Ok(Redirect::to("/admin/review-types").into_response())
         }
         Err(CoreError::Invalid(errors)) => {
             txn.rollback().await?;
-            Ok(edit_page(&state, &code, errors, None).await?.into_response())
+            Ok(edit_page(&state, &code, errors, None)
+                .await?
+                .into_response())
         }
         Err(CoreError::Conflict(message)) => {
             txn.rollback().await?;
             // 409 with the current values, so the person sees what changed and can redo theirs.
-            Ok((StatusCode::CONFLICT, edit_page(&state, &code, Vec::new(), Some(message)).await?).into_response())
+            Ok((
+                StatusCode::CONFLICT,
+                edit_page(&state, &code, Vec::new(), Some(message)).await?,
+            )
+                .into_response())
         }
         Err(other) => Err(other.into()),
     }

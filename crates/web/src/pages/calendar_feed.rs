@@ -28,38 +28,83 @@ struct FeedPage {
 
 pub async fn show(State(state): State<AppState>, signed_in: SignedIn) -> PageResult<Html<String>> {
     let active = feeds::has_active(state.db.conn(), signed_in.person.id).await?;
-    render(&FeedPage { layout: Layout::new("Your calendar feed", ""), active, new_address: None })
+    render(&FeedPage {
+        layout: Layout::new("Your calendar feed", ""),
+        active,
+        new_address: None,
+    })
 }
 
 #[derive(Deserialize)]
 pub struct EmptyForm {}
 
-pub async fn renew(State(state): State<AppState>, signed_in: SignedIn, Source(source): Source, CsrfForm(_): CsrfForm<EmptyForm>) -> PageResult<Html<String>> {
+pub async fn renew(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Source(source): Source,
+    CsrfForm(_): CsrfForm<EmptyForm>,
+) -> PageResult<Html<String>> {
     let now = state.clock.now();
     let txn = state.db.write().await?;
     let secret = feeds::renew(&txn, signed_in.person.id, now).await?;
-    audit::append(&txn, audit::Event::new("calendar_feed.create", "succeeded").by(&signed_in.actor).from_source(source), now).await?;
+    audit::append(
+        &txn,
+        audit::Event::new("calendar_feed.create", "succeeded")
+            .by(&signed_in.actor)
+            .from_source(source),
+        now,
+    )
+    .await?;
     txn.commit().await?;
-    let address = format!("{}/calendar/{secret}.ics", state.settings.public_url.trim_end_matches('/'));
-    render(&FeedPage { layout: Layout::new("Your calendar feed", ""), active: true, new_address: Some(address) })
+    let address = format!(
+        "{}/calendar/{secret}.ics",
+        state.settings.public_url.trim_end_matches('/')
+    );
+    render(&FeedPage {
+        layout: Layout::new("Your calendar feed", ""),
+        active: true,
+        new_address: Some(address),
+    })
 }
 
-pub async fn revoke(State(state): State<AppState>, signed_in: SignedIn, Source(source): Source, CsrfForm(_): CsrfForm<EmptyForm>) -> PageResult<Html<String>> {
+pub async fn revoke(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Source(source): Source,
+    CsrfForm(_): CsrfForm<EmptyForm>,
+) -> PageResult<Html<String>> {
     let now = state.clock.now();
     let txn = state.db.write().await?;
     feeds::revoke_all(&txn, signed_in.person.id, now).await?;
-    audit::append(&txn, audit::Event::new("calendar_feed.revoke", "succeeded").by(&signed_in.actor).from_source(source), now).await?;
+    audit::append(
+        &txn,
+        audit::Event::new("calendar_feed.revoke", "succeeded")
+            .by(&signed_in.actor)
+            .from_source(source),
+        now,
+    )
+    .await?;
     txn.commit().await?;
-    render(&FeedPage { layout: Layout::new("Your calendar feed", ""), active: false, new_address: None })
+    render(&FeedPage {
+        layout: Layout::new("Your calendar feed", ""),
+        active: false,
+        new_address: None,
+    })
 }
 
 /// The feed itself: `GET /calendar/{secret}.ics`. The secret is the only credential.
-pub async fn feed(State(state): State<AppState>, Source(source): Source, Path(file): Path<String>) -> PageResult<Response> {
+pub async fn feed(
+    State(state): State<AppState>,
+    Source(source): Source,
+    Path(file): Path<String>,
+) -> PageResult<Response> {
     let secret = file.strip_suffix(".ics").unwrap_or(&file);
     let now = state.clock.now();
     let today = now.date_naive();
     let txn = state.db.write().await?;
-    let person = feeds::person_for(&txn, secret).await?.ok_or_else(|| PageError(AppError::not_found()))?;
+    let person = feeds::person_for(&txn, secret)
+        .await?
+        .ok_or_else(|| PageError(AppError::not_found()))?;
     let actor = grants::actor_for(&txn, person.id, today)
         .await?
         .filter(|actor| !actor.grants.is_empty())
@@ -68,8 +113,15 @@ pub async fn feed(State(state): State<AppState>, Source(source): Source, Path(fi
     let scope = case_scope(&actor);
     let mut events = Vec::new();
     for record in cases::open_cases(&txn).await? {
-        let visible = can(&actor, Action::ViewCase, Record::Case { agency_ids: &record.agency_ids })
-            && scope.as_ref().is_none_or(|agencies| record.agency_ids.iter().any(|id| agencies.contains(id)));
+        let visible = can(
+            &actor,
+            Action::ViewCase,
+            Record::Case {
+                agency_ids: &record.agency_ids,
+            },
+        ) && scope
+            .as_ref()
+            .is_none_or(|agencies| record.agency_ids.iter().any(|id| agencies.contains(id)));
         if !visible {
             continue;
         }
@@ -82,12 +134,31 @@ pub async fn feed(State(state): State<AppState>, Source(source): Source, Path(fi
                 uid: format!("{}-{}@learnloop", record.case.id, deadline.name),
                 day: deadline.due_on,
                 summary: format!("{}: {}", record.case.pseudonym, deadline.label),
-                description: format!("Case {}. {}", record.case.reference, if deadline.calendar_covered { "" } else { "The date falls past the calendar's holiday data." }),
+                description: format!(
+                    "Case {}. {}",
+                    record.case.reference,
+                    if deadline.calendar_covered {
+                        ""
+                    } else {
+                        "The date falls past the calendar's holiday data."
+                    }
+                ),
             });
         }
     }
-    audit::append(&txn, audit::Event::new("calendar_feed.read", "allowed").by(&actor).from_source(source), now).await?;
+    audit::append(
+        &txn,
+        audit::Event::new("calendar_feed.read", "allowed")
+            .by(&actor)
+            .from_source(source),
+        now,
+    )
+    .await?;
     txn.commit().await?;
     let body = feeds::ical(&format!("{} deadlines", state.team_name()), &events, now);
-    Ok(([(header::CONTENT_TYPE, "text/calendar; charset=utf-8")], body).into_response())
+    Ok((
+        [(header::CONTENT_TYPE, "text/calendar; charset=utf-8")],
+        body,
+    )
+        .into_response())
 }

@@ -9,7 +9,10 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use learnloop_core::access::{Action, Actor, Record, Role, can};
 use learnloop_core::cases::{self, CaseInput, CaseRecord, IncidentKind, SubjectKind};
 use learnloop_core::deadlines::{self, Deadline};
-use learnloop_core::{CoreError, FieldError, agencies, audit, calendar, decisions, partnerships, rapid_reviews, review_types, reviews};
+use learnloop_core::{
+    CoreError, FieldError, agencies, audit, calendar, decisions, partnerships, rapid_reviews,
+    review_types, reviews,
+};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -31,12 +34,36 @@ pub async fn visible_case(
     source: Option<String>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<CaseRecord, PageError> {
-    let record = cases::get(db, id).await.map_err(|_| PageError(AppError::not_found()))?;
-    if !can(actor, Action::ViewCase, Record::Case { agency_ids: &record.agency_ids }) {
-        audit::append(db, audit::Event::new("case.view", "denied").by(actor).on("case", id).from_source(source), now).await?;
+    let record = cases::get(db, id)
+        .await
+        .map_err(|_| PageError(AppError::not_found()))?;
+    if !can(
+        actor,
+        Action::ViewCase,
+        Record::Case {
+            agency_ids: &record.agency_ids,
+        },
+    ) {
+        audit::append(
+            db,
+            audit::Event::new("case.view", "denied")
+                .by(actor)
+                .on("case", id)
+                .from_source(source),
+            now,
+        )
+        .await?;
         return Err(PageError(AppError::not_found()));
     }
-    audit::append(db, audit::Event::new("case.view", "allowed").by(actor).on("case", id).from_source(source), now).await?;
+    audit::append(
+        db,
+        audit::Event::new("case.view", "allowed")
+            .by(actor)
+            .on("case", id)
+            .from_source(source),
+        now,
+    )
+    .await?;
     Ok(record)
 }
 
@@ -48,7 +75,10 @@ pub struct Loaded {
     pub reasons: Vec<cases::entity::reasons::Model>,
 }
 
-pub async fn load_related(db: &impl sea_orm::ConnectionTrait, case_id: Uuid) -> Result<Loaded, CoreError> {
+pub async fn load_related(
+    db: &impl sea_orm::ConnectionTrait,
+    case_id: Uuid,
+) -> Result<Loaded, CoreError> {
     Ok(Loaded {
         decisions: decisions::of_case(db, case_id).await?,
         rapid_reviews: rapid_reviews::of_case(db, case_id).await?,
@@ -71,7 +101,10 @@ pub async fn deadlines_of(
         .find(|t| t.code == review_types::SERIOUS_CHILD_CASE)
         .map(|t| t.config())
         .unwrap_or_default();
-    let months: HashMap<String, Option<u32>> = types.iter().map(|t| (t.code.clone(), t.config().clocks.report_months)).collect();
+    let months: HashMap<String, Option<u32>> = types
+        .iter()
+        .map(|t| (t.code.clone(), t.config().clocks.report_months))
+        .collect();
     let report_months = |code: &str| months.get(code).copied().flatten();
     let clocks = deadlines::CaseClocks {
         record,
@@ -93,7 +126,9 @@ pub fn subject_label(kind: &str) -> &'static str {
 }
 
 pub fn incident_label(kind: &str) -> &'static str {
-    IncidentKind::parse(kind).map(IncidentKind::label).unwrap_or("Other")
+    IncidentKind::parse(kind)
+        .map(IncidentKind::label)
+        .unwrap_or("Other")
 }
 
 struct CaseRow {
@@ -125,7 +160,11 @@ pub struct PageQuery {
 
 /// The agencies whose cases the actor sees, or `None` for all of them.
 pub fn case_scope(actor: &Actor) -> Option<Vec<Uuid>> {
-    if actor.sees_all_cases() { None } else { Some(actor.agencies_for(Role::AgencyLead)) }
+    if actor.sees_all_cases() {
+        None
+    } else {
+        Some(actor.agencies_for(Role::AgencyLead))
+    }
 }
 
 pub async fn list(
@@ -138,12 +177,28 @@ pub async fn list(
     let page = query.page.unwrap_or(1).max(1);
     let txn = state.db.write().await?;
     let scope = case_scope(&signed_in.actor);
-    let (records, total) = cases::list(&txn, scope.as_deref(), (page - 1) * PAGE_SIZE, PAGE_SIZE).await?;
-    audit::append(&txn, audit::Event::new("cases.list", "allowed").by(&signed_in.actor).from_source(source), now).await?;
+    let (records, total) =
+        cases::list(&txn, scope.as_deref(), (page - 1) * PAGE_SIZE, PAGE_SIZE).await?;
+    audit::append(
+        &txn,
+        audit::Event::new("cases.list", "allowed")
+            .by(&signed_in.actor)
+            .from_source(source),
+        now,
+    )
+    .await?;
     txn.commit().await?;
     let rows = records
         .into_iter()
-        .filter(|record| can(&signed_in.actor, Action::ViewCase, Record::Case { agency_ids: &record.agency_ids }))
+        .filter(|record| {
+            can(
+                &signed_in.actor,
+                Action::ViewCase,
+                Record::Case {
+                    agency_ids: &record.agency_ids,
+                },
+            )
+        })
         .map(|record| CaseRow {
             id: record.case.id.to_string(),
             reference: record.case.reference,
@@ -193,19 +248,31 @@ impl NewCasePage {
     }
 }
 
-async fn new_case_page(state: &AppState, form: Pairs, errors: Vec<FieldError>) -> PageResult<Html<String>> {
+async fn new_case_page(
+    state: &AppState,
+    form: Pairs,
+    errors: Vec<FieldError>,
+) -> PageResult<Html<String>> {
     let txn = state.db.read().await?;
     let chosen_partnerships = forms::all(&form, "partnership_ids");
     let chosen_agencies = forms::all(&form, "agency_ids");
     let partnerships = partnerships::list(&txn)
         .await?
         .into_iter()
-        .map(|p| Choice { checked: chosen_partnerships.contains(&p.id.to_string()), value: p.id.to_string(), label: p.name })
+        .map(|p| Choice {
+            checked: chosen_partnerships.contains(&p.id.to_string()),
+            value: p.id.to_string(),
+            label: p.name,
+        })
         .collect();
     let agencies = agencies::list(&txn)
         .await?
         .into_iter()
-        .map(|a| Choice { checked: chosen_agencies.contains(&a.id.to_string()), value: a.id.to_string(), label: a.name })
+        .map(|a| Choice {
+            checked: chosen_agencies.contains(&a.id.to_string()),
+            value: a.id.to_string(),
+            label: a.name,
+        })
         .collect();
     txn.commit().await?;
     render(&NewCasePage {
@@ -223,9 +290,14 @@ pub async fn new_form(State(state): State<AppState>) -> PageResult<Html<String>>
 }
 
 pub fn input_from(form: &Pairs) -> CaseInput {
-    let optional = |name: &str| Some(forms::field(form, name)).filter(|value| !value.trim().is_empty());
+    let optional =
+        |name: &str| Some(forms::field(form, name)).filter(|value| !value.trim().is_empty());
     let subject_kind = forms::field(form, "subject_kind");
-    let band_field = if subject_kind == "adult" { "age_band_adult" } else { "age_band_child" };
+    let band_field = if subject_kind == "adult" {
+        "age_band_adult"
+    } else {
+        "age_band_child"
+    };
     CaseInput {
         subject_kind,
         incident_kind: forms::field(form, "incident_kind"),
@@ -257,7 +329,10 @@ pub async fn create(
         Ok(record) => {
             audit::append(
                 &txn,
-                audit::Event::new("case.create", "succeeded").by(&signed_in.actor).on("case", record.case.id).from_source(source),
+                audit::Event::new("case.create", "succeeded")
+                    .by(&signed_in.actor)
+                    .on("case", record.case.id)
+                    .from_source(source),
                 now,
             )
             .await?;
@@ -268,7 +343,12 @@ pub async fn create(
             txn.rollback().await?;
             for error in &mut errors {
                 if error.field == "age_band" {
-                    error.field = if forms::field(&form, "subject_kind") == "adult" { "age_band_adult" } else { "age_band_child" }.to_string();
+                    error.field = if forms::field(&form, "subject_kind") == "adult" {
+                        "age_band_adult"
+                    } else {
+                        "age_band_child"
+                    }
+                    .to_string();
                 }
                 if error.field.starts_with("partnership_ids") {
                     error.field = "partnership_ids".to_string();
@@ -297,7 +377,9 @@ pub fn deadline_row(deadline: &Deadline) -> DeadlineRow {
     let remaining = match deadline.state {
         deadlines::State::Met | deadlines::State::MetLate => String::new(),
         _ if deadline.working_days_remaining == 0 => "Due today".to_string(),
-        _ if deadline.working_days_remaining > 0 => format!("{} working days left", deadline.working_days_remaining),
+        _ if deadline.working_days_remaining > 0 => {
+            format!("{} working days left", deadline.working_days_remaining)
+        }
         _ => format!("{} working days overdue", -deadline.working_days_remaining),
     };
     let state = match deadline.state {
@@ -314,7 +396,10 @@ pub fn deadline_row(deadline: &Deadline) -> DeadlineRow {
         state,
         covered: deadline.calendar_covered,
         reason: deadline.missed_reason.clone().unwrap_or_default(),
-        missed: matches!(deadline.state, deadlines::State::Overdue | deadlines::State::MetLate),
+        missed: matches!(
+            deadline.state,
+            deadlines::State::Overdue | deadlines::State::MetLate
+        ),
     }
 }
 
@@ -384,10 +469,21 @@ pub async fn case_page(
     let calendar = calendar::store::load(&txn).await?;
     let loaded = load_related(&txn, id).await?;
     let deadlines = deadlines_of(&txn, &record, &loaded, &calendar, today).await?;
-    let partnership_names: HashMap<Uuid, String> = partnerships::list(&txn).await?.into_iter().map(|p| (p.id, p.name)).collect();
-    let agency_names: HashMap<Uuid, String> = agencies::list(&txn).await?.into_iter().map(|a| (a.id, a.name)).collect();
+    let partnership_names: HashMap<Uuid, String> = partnerships::list(&txn)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.name))
+        .collect();
+    let agency_names: HashMap<Uuid, String> = agencies::list(&txn)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a.name))
+        .collect();
     let types = review_types::store::list(&txn).await?;
-    let type_names: HashMap<String, String> = types.iter().map(|t| (t.code.clone(), t.name.clone())).collect();
+    let type_names: HashMap<String, String> = types
+        .iter()
+        .map(|t| (t.code.clone(), t.name.clone()))
+        .collect();
     txn.commit().await?;
     let subject = SubjectKind::parse(&record.case.subject_kind).unwrap_or(SubjectKind::Adult);
     let decision_types = types
@@ -398,7 +494,10 @@ pub async fn case_page(
             _ => true,
         })
         .filter(|t| !t.config().criteria.is_empty())
-        .map(|t| TypeLink { code: t.code.clone(), name: t.name.clone() })
+        .map(|t| TypeLink {
+            code: t.code.clone(),
+            name: t.name.clone(),
+        })
         .collect();
     let mut parallel = Vec::new();
     if record.case.inquest {
@@ -418,9 +517,18 @@ pub async fn case_page(
         .decisions
         .iter()
         .map(|d| DecisionRow {
-            review_type: type_names.get(&d.review_type_code).cloned().unwrap_or_default(),
-            recommendation: review_types::Recommendation::parse(&d.recommendation).map(|r| r.label()).unwrap_or(""),
-            outcome: if d.holds_review() { "Review" } else { "No review" },
+            review_type: type_names
+                .get(&d.review_type_code)
+                .cloned()
+                .unwrap_or_default(),
+            recommendation: review_types::Recommendation::parse(&d.recommendation)
+                .map(|r| r.label())
+                .unwrap_or(""),
+            outcome: if d.holds_review() {
+                "Review"
+            } else {
+                "No review"
+            },
             overridden: d.overridden,
             override_reason: d.override_reason.clone().unwrap_or_default(),
             rationale: d.rationale.clone(),
@@ -446,7 +554,10 @@ pub async fn case_page(
         .reviews
         .iter()
         .map(|r| ReviewRow {
-            review_type: type_names.get(&r.review_type_code).cloned().unwrap_or_default(),
+            review_type: type_names
+                .get(&r.review_type_code)
+                .cloned()
+                .unwrap_or_default(),
             commissioned_on: r.commissioned_on.format("%-d %B %Y").to_string(),
             status: r.status.clone(),
             converted_from: if r.converted_from_rapid_review_id.is_some() {
@@ -458,16 +569,40 @@ pub async fn case_page(
             },
         })
         .collect();
-    let mut partnerships: Vec<String> = record.partnership_ids.iter().filter_map(|id| partnership_names.get(id).cloned()).collect();
+    let mut partnerships: Vec<String> = record
+        .partnership_ids
+        .iter()
+        .filter_map(|id| partnership_names.get(id).cloned())
+        .collect();
     partnerships.sort();
-    let mut agencies: Vec<String> = record.agency_ids.iter().filter_map(|id| agency_names.get(id).cloned()).collect();
+    let mut agencies: Vec<String> = record
+        .agency_ids
+        .iter()
+        .filter_map(|id| agency_names.get(id).cloned())
+        .collect();
     agencies.sort();
     render(&CasePage {
-        layout: Layout::new(format!("{} ({})", record.case.pseudonym, record.case.reference), "/cases").with_errors(errors),
+        layout: Layout::new(
+            format!("{} ({})", record.case.pseudonym, record.case.reference),
+            "/cases",
+        )
+        .with_errors(errors),
         subject: subject_label(&record.case.subject_kind),
         incident: incident_label(&record.case.incident_kind),
-        show_identity: can(&signed_in.actor, Action::ViewCaseIdentity, Record::Case { agency_ids: &record.agency_ids }),
-        can_manage: can(&signed_in.actor, Action::ManageCase, Record::Case { agency_ids: &record.agency_ids }),
+        show_identity: can(
+            &signed_in.actor,
+            Action::ViewCaseIdentity,
+            Record::Case {
+                agency_ids: &record.agency_ids,
+            },
+        ),
+        can_manage: can(
+            &signed_in.actor,
+            Action::ManageCase,
+            Record::Case {
+                agency_ids: &record.agency_ids,
+            },
+        ),
         record,
         partnerships,
         agencies,
@@ -499,15 +634,33 @@ pub async fn national_panel(
     let now = state.clock.now();
     let txn = state.db.write().await?;
     visible_case(&txn, &signed_in.actor, id, source.clone(), now).await?;
-    match cases::record_national_panel_notification(&txn, id, &form.notified_on, &form.notified_by, now).await {
+    match cases::record_national_panel_notification(
+        &txn,
+        id,
+        &form.notified_on,
+        &form.notified_by,
+        now,
+    )
+    .await
+    {
         Ok(_) => {
-            audit::append(&txn, audit::Event::new("case.national_panel_notified", "succeeded").by(&signed_in.actor).on("case", id).from_source(source), now).await?;
+            audit::append(
+                &txn,
+                audit::Event::new("case.national_panel_notified", "succeeded")
+                    .by(&signed_in.actor)
+                    .on("case", id)
+                    .from_source(source),
+                now,
+            )
+            .await?;
             txn.commit().await?;
             Ok(Redirect::to(&format!("/cases/{id}")).into_response())
         }
         Err(CoreError::Invalid(errors)) => {
             txn.rollback().await?;
-            Ok(case_page(&state, &signed_in, id, source, errors).await?.into_response())
+            Ok(case_page(&state, &signed_in, id, source, errors)
+                .await?
+                .into_response())
         }
         Err(other) => Err(other.into()),
     }
@@ -532,15 +685,34 @@ pub async fn deadline_reason(
     let now = state.clock.now();
     let txn = state.db.write().await?;
     visible_case(&txn, &signed_in.actor, id, source.clone(), now).await?;
-    match cases::record_deadline_reason(&txn, id, &form.deadline_key, &form.reason, signed_in.person.id, now).await {
+    match cases::record_deadline_reason(
+        &txn,
+        id,
+        &form.deadline_key,
+        &form.reason,
+        signed_in.person.id,
+        now,
+    )
+    .await
+    {
         Ok(()) => {
-            audit::append(&txn, audit::Event::new("case.deadline_reason", "succeeded").by(&signed_in.actor).on("case", id).from_source(source), now).await?;
+            audit::append(
+                &txn,
+                audit::Event::new("case.deadline_reason", "succeeded")
+                    .by(&signed_in.actor)
+                    .on("case", id)
+                    .from_source(source),
+                now,
+            )
+            .await?;
             txn.commit().await?;
             Ok(Redirect::to(&format!("/cases/{id}")).into_response())
         }
         Err(CoreError::Invalid(errors)) => {
             txn.rollback().await?;
-            Ok(case_page(&state, &signed_in, id, source, errors).await?.into_response())
+            Ok(case_page(&state, &signed_in, id, source, errors)
+                .await?
+                .into_response())
         }
         Err(other) => Err(other.into()),
     }

@@ -51,8 +51,15 @@ pub async fn show(
     let records = cases::open_cases(&txn).await?;
     let (mut overdue, mut due) = (Vec::new(), Vec::new());
     for record in records {
-        let visible = can(&signed_in.actor, Action::ViewCase, Record::Case { agency_ids: &record.agency_ids })
-            && scope.as_ref().is_none_or(|agencies| record.agency_ids.iter().any(|id| agencies.contains(id)));
+        let visible = can(
+            &signed_in.actor,
+            Action::ViewCase,
+            Record::Case {
+                agency_ids: &record.agency_ids,
+            },
+        ) && scope
+            .as_ref()
+            .is_none_or(|agencies| record.agency_ids.iter().any(|id| agencies.contains(id)));
         if !visible {
             continue;
         }
@@ -66,12 +73,21 @@ pub async fn show(
             };
             match deadline.state {
                 DeadlineState::Overdue => overdue.push(row(deadline_row(&deadline))),
-                DeadlineState::Due if deadline.working_days_remaining <= window => due.push(row(deadline_row(&deadline))),
+                DeadlineState::Due if deadline.working_days_remaining <= window => {
+                    due.push(row(deadline_row(&deadline)))
+                }
                 _ => {}
             }
         }
     }
-    audit::append(&txn, audit::Event::new("deadlines.view", "allowed").by(&signed_in.actor).from_source(source), now).await?;
+    audit::append(
+        &txn,
+        audit::Event::new("deadlines.view", "allowed")
+            .by(&signed_in.actor)
+            .from_source(source),
+        now,
+    )
+    .await?;
     txn.commit().await?;
     render(&DeadlinesPage {
         layout: Layout::new("Deadlines due and overdue", "/deadlines"),

@@ -79,7 +79,11 @@ async fn page(
     step: Step,
     source: Option<String>,
 ) -> PageResult<Html<String>> {
-    let Step { form, second: second_step, errors } = step;
+    let Step {
+        form,
+        second: second_step,
+        errors,
+    } = step;
     let now = state.clock.now();
     let txn = state.db.write().await?;
     let record = visible_case(&txn, &signed_in.actor, case_id, source, now).await?;
@@ -90,7 +94,12 @@ async fn page(
     let answers: Answers = config
         .criteria
         .iter()
-        .map(|criterion| (criterion.key.clone(), forms::checked(&form, &format!("answer_{}", criterion.key))))
+        .map(|criterion| {
+            (
+                criterion.key.clone(),
+                forms::checked(&form, &format!("answer_{}", criterion.key)),
+            )
+        })
         .collect();
     let questions = config
         .criteria
@@ -105,14 +114,17 @@ async fn page(
     let groups = all_groups
         .into_iter()
         .map(|group| GroupChoice {
-            selected: chosen_group == group.id.to_string() || (chosen_group.is_empty() && group.code == "review-group"),
+            selected: chosen_group == group.id.to_string()
+                || (chosen_group.is_empty() && group.code == "review-group"),
             id: group.id.to_string(),
             name: group.name,
         })
         .collect();
-    let recommendation = second_step.then(|| review_types::recommend(&review_type.code, &answers).label());
+    let recommendation =
+        second_step.then(|| review_types::recommend(&review_type.code, &answers).label());
     render(&DecisionPage {
-        layout: Layout::new(format!("Decision: {}", review_type.name), "/cases").with_errors(errors),
+        layout: Layout::new(format!("Decision: {}", review_type.name), "/cases")
+            .with_errors(errors),
         case_id: case_id.to_string(),
         pseudonym: record.case.pseudonym,
         type_code: review_type.code,
@@ -133,7 +145,11 @@ pub async fn new_form(
     Query(query): Query<TypeQuery>,
 ) -> PageResult<Html<String>> {
     let id = parse_id(&id)?;
-    let step = Step { form: Vec::new(), second: false, errors: Vec::new() };
+    let step = Step {
+        form: Vec::new(),
+        second: false,
+        errors: Vec::new(),
+    };
     page(&state, &signed_in, id, &query.review_type, step, source).await
 }
 
@@ -147,7 +163,11 @@ pub async fn check(
 ) -> PageResult<Html<String>> {
     let id = parse_id(&id)?;
     let code = forms::field(&form, "review_type");
-    let step = Step { form, second: true, errors: Vec::new() };
+    let step = Step {
+        form,
+        second: true,
+        errors: Vec::new(),
+    };
     page(&state, &signed_in, id, &code, step, source).await
 }
 
@@ -163,18 +183,27 @@ pub async fn submit(
     let now = state.clock.now();
     let txn = state.db.write().await?;
     visible_case(&txn, &signed_in.actor, id, source.clone(), now).await?;
-    let config = review_types::store::get(&txn, &code).await.map(|t| t.config()).unwrap_or_default();
+    let config = review_types::store::get(&txn, &code)
+        .await
+        .map(|t| t.config())
+        .unwrap_or_default();
     let answers: Answers = config
         .criteria
         .iter()
-        .map(|criterion| (criterion.key.clone(), forms::checked(&form, &format!("answer_{}", criterion.key))))
+        .map(|criterion| {
+            (
+                criterion.key.clone(),
+                forms::checked(&form, &format!("answer_{}", criterion.key)),
+            )
+        })
         .collect();
     let hold_review = match forms::field(&form, "hold_review").as_str() {
         "yes" => Some(true),
         "no" => Some(false),
         _ => None,
     };
-    let optional = |name: &str| Some(forms::field(&form, name)).filter(|value| !value.trim().is_empty());
+    let optional =
+        |name: &str| Some(forms::field(&form, name)).filter(|value| !value.trim().is_empty());
     let input = DecisionInput {
         review_type: code.clone(),
         answers,
@@ -190,7 +219,10 @@ pub async fn submit(
         Ok(decided) => {
             audit::append(
                 &txn,
-                audit::Event::new("case.decision", "succeeded").by(&signed_in.actor).on("case", id).from_source(source),
+                audit::Event::new("case.decision", "succeeded")
+                    .by(&signed_in.actor)
+                    .on("case", id)
+                    .from_source(source),
                 now,
             )
             .await?;
@@ -203,8 +235,14 @@ pub async fn submit(
         }
         Err(CoreError::Invalid(errors)) => {
             txn.rollback().await?;
-            let step = Step { form, second: true, errors };
-            Ok(page(&state, &signed_in, id, &code, step, source).await?.into_response())
+            let step = Step {
+                form,
+                second: true,
+                errors,
+            };
+            Ok(page(&state, &signed_in, id, &code, step, source)
+                .await?
+                .into_response())
         }
         Err(other) => Err(other.into()),
     }
@@ -212,5 +250,7 @@ pub async fn submit(
 
 /// The label of a stored recommendation, for pages.
 pub fn recommendation_label(value: &str) -> &'static str {
-    Recommendation::parse(value).map(Recommendation::label).unwrap_or("")
+    Recommendation::parse(value)
+        .map(Recommendation::label)
+        .unwrap_or("")
 }

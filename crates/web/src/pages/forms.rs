@@ -22,7 +22,9 @@ pub fn all(pairs: &Pairs, name: &str) -> Vec<String> {
 
 /// Whether a checkbox was ticked.
 pub fn checked(pairs: &Pairs, name: &str) -> bool {
-    pairs.iter().any(|(key, value)| key == name && !value.is_empty())
+    pairs
+        .iter()
+        .any(|(key, value)| key == name && !value.is_empty())
 }
 
 /// Every value of a repeated field that is an id; other values are dropped (a checkbox list

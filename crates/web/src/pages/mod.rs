@@ -2,10 +2,10 @@
 //! module here.
 
 pub mod account;
-pub mod admin_calendar;
-pub mod admin_review_types;
 pub mod admin_audit;
+pub mod admin_calendar;
 pub mod admin_people;
+pub mod admin_review_types;
 pub mod agencies;
 pub mod api_docs;
 pub mod calendar_feed;

@@ -60,14 +60,26 @@ struct RapidReviewPage {
     today: String,
 }
 
-async fn page(state: &AppState, signed_in: &SignedIn, id: Uuid, source: Option<String>, errors: Vec<FieldError>) -> PageResult<Html<String>> {
+async fn page(
+    state: &AppState,
+    signed_in: &SignedIn,
+    id: Uuid,
+    source: Option<String>,
+    errors: Vec<FieldError>,
+) -> PageResult<Html<String>> {
     let now = state.clock.now();
     let today = now.date_naive();
     let txn = state.db.write().await?;
-    let full = rapid_reviews::get(&txn, id).await.map_err(|_| PageError(AppError::not_found()))?;
+    let full = rapid_reviews::get(&txn, id)
+        .await
+        .map_err(|_| PageError(AppError::not_found()))?;
     let record = visible_case(&txn, &signed_in.actor, full.review.case_id, source, now).await?;
     let calendar = calendar::store::load(&txn).await?;
-    let agency_names: HashMap<Uuid, String> = agencies::list(&txn).await?.into_iter().map(|a| (a.id, a.name)).collect();
+    let agency_names: HashMap<Uuid, String> = agencies::list(&txn)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a.name))
+        .collect();
     let types = review_types::store::list(&txn).await?;
     txn.commit().await?;
     let steps = full
@@ -78,15 +90,23 @@ async fn page(state: &AppState, signed_in: &SignedIn, id: Uuid, source: Option<S
             StepRow {
                 key: step.step_key.clone(),
                 name: step.name.clone(),
-                due_on: format!("Day {}: {}", step.offset_days, step.due_on.format("%a %-d %b %Y")),
+                due_on: format!(
+                    "Day {}: {}",
+                    step.offset_days,
+                    step.due_on.format("%a %-d %b %Y")
+                ),
                 remaining: match (step.completed_on, remaining) {
                     (Some(_), _) => String::new(),
                     (None, 0) => "Due today".to_string(),
                     (None, days) if days > 0 => format!("{days} working days left"),
                     (None, days) => format!("{} working days overdue", -days),
                 },
-                completed_on: step.completed_on.map(|d| d.format("%-d %b %Y").to_string()).unwrap_or_default(),
-                overdue: step.completed_on.is_none_or(|done| done > step.due_on) && today > step.due_on,
+                completed_on: step
+                    .completed_on
+                    .map(|d| d.format("%-d %b %Y").to_string())
+                    .unwrap_or_default(),
+                overdue: step.completed_on.is_none_or(|done| done > step.due_on)
+                    && today > step.due_on,
                 missed_reason: step.missed_reason.clone().unwrap_or_default(),
             }
         })
@@ -96,62 +116,120 @@ async fn page(state: &AppState, signed_in: &SignedIn, id: Uuid, source: Option<S
         .iter()
         .map(|summary| SummaryRow {
             agency_id: summary.agency_id.to_string(),
-            agency: agency_names.get(&summary.agency_id).cloned().unwrap_or_default(),
+            agency: agency_names
+                .get(&summary.agency_id)
+                .cloned()
+                .unwrap_or_default(),
             due_on: summary.due_on.format("%-d %b %Y").to_string(),
-            received_on: summary.received_on.map(|d| d.format("%-d %b %Y").to_string()).unwrap_or_default(),
+            received_on: summary
+                .received_on
+                .map(|d| d.format("%-d %b %Y").to_string())
+                .unwrap_or_default(),
         })
         .collect();
     let conversion_types = types
         .into_iter()
-        .filter(|t| t.code != review_types::SERIOUS_CHILD_CASE && t.code != review_types::CHILD_DEATH_REVIEW)
-        .map(|t| TypeChoice { code: t.code, name: t.name })
+        .filter(|t| {
+            t.code != review_types::SERIOUS_CHILD_CASE && t.code != review_types::CHILD_DEATH_REVIEW
+        })
+        .map(|t| TypeChoice {
+            code: t.code,
+            name: t.name,
+        })
         .collect();
     render(&RapidReviewPage {
-        layout: Layout::new(format!("Rapid review: {}", record.case.pseudonym), "/cases").with_errors(errors),
+        layout: Layout::new(format!("Rapid review: {}", record.case.pseudonym), "/cases")
+            .with_errors(errors),
         id: id.to_string(),
         case_id: record.case.id.to_string(),
         pseudonym: record.case.pseudonym.clone(),
         day_zero: full.review.day_zero.format("%A %-d %B %Y").to_string(),
         steps,
         summaries,
-        outcome: full.review.outcome.as_deref().and_then(Outcome::parse).map(Outcome::label),
-        outcomes: [Outcome::LocalCspr, Outcome::NoCspr, Outcome::NationalReviewRecommended]
-            .into_iter()
-            .map(|o| (o.as_str(), o.label()))
-            .collect(),
+        outcome: full
+            .review
+            .outcome
+            .as_deref()
+            .and_then(Outcome::parse)
+            .map(Outcome::label),
+        outcomes: [
+            Outcome::LocalCspr,
+            Outcome::NoCspr,
+            Outcome::NationalReviewRecommended,
+        ]
+        .into_iter()
+        .map(|o| (o.as_str(), o.label()))
+        .collect(),
         converted: full.review.converted_review_id.is_some(),
         conversion_types,
-        can_manage: can(&signed_in.actor, Action::ManageCase, Record::Case { agency_ids: &record.agency_ids }),
+        can_manage: can(
+            &signed_in.actor,
+            Action::ManageCase,
+            Record::Case {
+                agency_ids: &record.agency_ids,
+            },
+        ),
         today: today.format("%Y-%m-%d").to_string(),
     })
 }
 
-pub async fn show(State(state): State<AppState>, signed_in: SignedIn, Source(source): Source, Path(id): Path<String>) -> PageResult<Html<String>> {
+pub async fn show(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Source(source): Source,
+    Path(id): Path<String>,
+) -> PageResult<Html<String>> {
     let id = parse_id(&id)?;
     page(&state, &signed_in, id, source, Vec::new()).await
 }
 
 /// Runs a change to a rapid review the actor may see, records it, and shows the page again
 /// (with errors) or returns to it.
-async fn change<F, Fut>(state: &AppState, signed_in: &SignedIn, id: Uuid, source: Option<String>, action: &str, apply: F) -> PageResult<Response>
+async fn change<F, Fut>(
+    state: &AppState,
+    signed_in: &SignedIn,
+    id: Uuid,
+    source: Option<String>,
+    action: &str,
+    apply: F,
+) -> PageResult<Response>
 where
     F: FnOnce(sea_orm::DatabaseTransaction) -> Fut,
     Fut: std::future::Future<Output = (sea_orm::DatabaseTransaction, Result<(), CoreError>)>,
 {
     let now = state.clock.now();
     let txn = state.db.write().await?;
-    let full = rapid_reviews::get(&txn, id).await.map_err(|_| PageError(AppError::not_found()))?;
-    visible_case(&txn, &signed_in.actor, full.review.case_id, source.clone(), now).await?;
+    let full = rapid_reviews::get(&txn, id)
+        .await
+        .map_err(|_| PageError(AppError::not_found()))?;
+    visible_case(
+        &txn,
+        &signed_in.actor,
+        full.review.case_id,
+        source.clone(),
+        now,
+    )
+    .await?;
     let (txn, result) = apply(txn).await;
     match result {
         Ok(()) => {
-            audit::append(&txn, audit::Event::new(action, "succeeded").by(&signed_in.actor).on("rapid_review", id).from_source(source), now).await?;
+            audit::append(
+                &txn,
+                audit::Event::new(action, "succeeded")
+                    .by(&signed_in.actor)
+                    .on("rapid_review", id)
+                    .from_source(source),
+                now,
+            )
+            .await?;
             txn.commit().await?;
             Ok(Redirect::to(&format!("/rapid-reviews/{id}")).into_response())
         }
         Err(CoreError::Invalid(errors)) => {
             txn.rollback().await?;
-            Ok(page(state, signed_in, id, source, errors).await?.into_response())
+            Ok(page(state, signed_in, id, source, errors)
+                .await?
+                .into_response())
         }
         Err(other) => Err(other.into()),
     }
@@ -172,10 +250,19 @@ pub async fn complete_step(
 ) -> PageResult<Response> {
     let id = parse_id(&id)?;
     let today = state.clock.now().date_naive();
-    change(&state, &signed_in, id, source, "rapid_review.step_completed", |txn| async move {
-        let result = rapid_reviews::complete_step(&txn, id, &key, &form.on, today).await.map_err(|error| rename(error, "completed_on", &format!("on-{key}")));
-        (txn, result)
-    })
+    change(
+        &state,
+        &signed_in,
+        id,
+        source,
+        "rapid_review.step_completed",
+        |txn| async move {
+            let result = rapid_reviews::complete_step(&txn, id, &key, &form.on, today)
+                .await
+                .map_err(|error| rename(error, "completed_on", &format!("on-{key}")));
+            (txn, result)
+        },
+    )
     .await
 }
 
@@ -193,10 +280,19 @@ pub async fn step_reason(
     CsrfForm(form): CsrfForm<ReasonForm>,
 ) -> PageResult<Response> {
     let id = parse_id(&id)?;
-    change(&state, &signed_in, id, source, "rapid_review.step_missed_reason", |txn| async move {
-        let result = rapid_reviews::record_missed_reason(&txn, id, &key, &form.reason).await.map_err(|error| rename(error, "reason", &format!("reason-{key}")));
-        (txn, result)
-    })
+    change(
+        &state,
+        &signed_in,
+        id,
+        source,
+        "rapid_review.step_missed_reason",
+        |txn| async move {
+            let result = rapid_reviews::record_missed_reason(&txn, id, &key, &form.reason)
+                .await
+                .map_err(|error| rename(error, "reason", &format!("reason-{key}")));
+            (txn, result)
+        },
+    )
     .await
 }
 
@@ -210,10 +306,19 @@ pub async fn summary_received(
     let id = parse_id(&id)?;
     let agency_id = parse_id(&agency_id)?;
     let today = state.clock.now().date_naive();
-    change(&state, &signed_in, id, source, "rapid_review.summary_received", |txn| async move {
-        let result = rapid_reviews::summary_received(&txn, id, agency_id, &form.on, today).await.map_err(|error| rename(error, "received_on", &format!("summary-{agency_id}")));
-        (txn, result)
-    })
+    change(
+        &state,
+        &signed_in,
+        id,
+        source,
+        "rapid_review.summary_received",
+        |txn| async move {
+            let result = rapid_reviews::summary_received(&txn, id, agency_id, &form.on, today)
+                .await
+                .map_err(|error| rename(error, "received_on", &format!("summary-{agency_id}")));
+            (txn, result)
+        },
+    )
     .await
 }
 
@@ -234,10 +339,20 @@ pub async fn outcome(
 ) -> PageResult<Response> {
     let id = parse_id(&id)?;
     let today = state.clock.now().date_naive();
-    change(&state, &signed_in, id, source, "rapid_review.outcome", |txn| async move {
-        let result = rapid_reviews::record_outcome(&txn, id, &form.outcome, &form.outcome_on, today).await.map(|_| ());
-        (txn, result)
-    })
+    change(
+        &state,
+        &signed_in,
+        id,
+        source,
+        "rapid_review.outcome",
+        |txn| async move {
+            let result =
+                rapid_reviews::record_outcome(&txn, id, &form.outcome, &form.outcome_on, today)
+                    .await
+                    .map(|_| ());
+            (txn, result)
+        },
+    )
     .await
 }
 
@@ -256,10 +371,19 @@ pub async fn convert(
 ) -> PageResult<Response> {
     let id = parse_id(&id)?;
     let now = state.clock.now();
-    change(&state, &signed_in, id, source, "rapid_review.converted", |txn| async move {
-        let result = rapid_reviews::convert(&txn, id, &form.review_type, now.date_naive(), now).await.map(|_| ());
-        (txn, result)
-    })
+    change(
+        &state,
+        &signed_in,
+        id,
+        source,
+        "rapid_review.converted",
+        |txn| async move {
+            let result = rapid_reviews::convert(&txn, id, &form.review_type, now.date_naive(), now)
+                .await
+                .map(|_| ());
+            (txn, result)
+        },
+    )
     .await
 }
 
