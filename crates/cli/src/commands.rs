@@ -392,3 +392,34 @@ pub async fn audit_verify(settings: Settings) -> Result<(), String> {
         Some((seq, problem)) => Err(format!("the audit trail is broken: entry {seq} {problem}")),
     }
 }
+
+pub async fn calendar_import(settings: Settings, file: &Path) -> Result<(), String> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|error| format!("cannot read {}: {error}", file.display()))?;
+    let db = open(&settings.database_or(DEFAULT_DATABASE)).await?;
+    let now = chrono::Utc::now();
+    let txn = db.write().await.map_err(|error| error.to_string())?;
+    let summary = learnloop_core::calendar::store::import_govuk(&txn, &text, now)
+        .await
+        .map_err(|error| match error {
+            learnloop_core::CoreError::Invalid(fields) => format!(
+                "{} was not imported: {}",
+                file.display(),
+                fields
+                    .iter()
+                    .map(|field| format!("{}: {}", field.field, field.message))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            other => other.to_string(),
+        })?;
+    audit::append(&txn, cli_event("calendar.import"), now)
+        .await
+        .map_err(|error| error.to_string())?;
+    txn.commit().await.map_err(|error| error.to_string())?;
+    println!(
+        "Imported {} bank holidays for {} to {}.",
+        summary.events, summary.first_year, summary.last_year
+    );
+    Ok(())
+}

@@ -56,6 +56,20 @@ enum Command {
     /// Check the audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The working-day calendar.
+    #[command(subcommand)]
+    Calendar(CalendarCommand),
+}
+
+#[derive(Subcommand)]
+enum CalendarCommand {
+    /// Import GOV.UK's bank-holidays.json: each year in the file replaces that year's bank
+    /// holidays. A file with any error changes nothing.
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        database: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -144,7 +158,8 @@ fn main() -> ExitCode {
         | Command::User(UserCommand::List { database })
         | Command::User(UserCommand::Disable { database, .. })
         | Command::User(UserCommand::Reset { database, .. })
-        | Command::Audit(AuditCommand::Verify { database }) => Overrides {
+        | Command::Audit(AuditCommand::Verify { database })
+        | Command::Calendar(CalendarCommand::Import { database, .. }) => Overrides {
             bind: None,
             database: database.clone(),
         },
@@ -197,6 +212,9 @@ fn main() -> ExitCode {
                 commands::user_reset(settings, &email).await
             }
             Command::Audit(AuditCommand::Verify { .. }) => commands::audit_verify(settings).await,
+            Command::Calendar(CalendarCommand::Import { file, .. }) => {
+                commands::calendar_import(settings, &file).await
+            }
         }
     });
     match outcome {

@@ -338,3 +338,40 @@ fn audit_verify_names_the_first_tampered_entry() {
     assert_eq!(output.status.code(), Some(1));
     assert_one_clear_line(&output, "entry 3 was changed");
 }
+
+#[test]
+fn calendar_import_takes_govuk_files_and_names_bad_rows() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = sqlite_in(&dir);
+    let bad = dir.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"{"england-and-wales":{"events":[{"title":"X","date":"2030-02-30"}]}}"#,
+    )
+    .expect("write");
+    let output = run(learnloop()
+        .arg("calendar")
+        .arg("import")
+        .arg(&bad)
+        .args(["--database", &database])
+        .env("LEARNLOOP_LOG_LEVEL", "off"));
+    assert_one_clear_line(&output, "england-and-wales.events[0].date");
+    let real = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/bank-holidays/govuk-bank-holidays_2019-2027.json");
+    if !real.is_file() {
+        eprintln!("skipped the real file: {} is absent", real.display());
+        return;
+    }
+    let output = run(learnloop()
+        .arg("calendar")
+        .arg("import")
+        .arg(&real)
+        .args(["--database", &database])
+        .env("LEARNLOOP_LOG_LEVEL", "off"));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("for 2019 to 2027"));
+}
