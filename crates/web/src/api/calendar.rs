@@ -1,5 +1,5 @@
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::NaiveDate;
 use learnloop_core::calendar;
@@ -9,6 +9,7 @@ use crate::error::{ApiResult, AppError, ErrorBody};
 use crate::state::AppState;
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct WorkingDaysQuery {
     /// Day 0, as YYYY-MM-DD.
     #[serde(default)]
@@ -49,7 +50,7 @@ fn bad(field: &str, message: &str) -> AppError {
     ))]
 pub async fn working_days(
     State(state): State<AppState>,
-    Query(query): Query<WorkingDaysQuery>,
+    super::ApiQuery(query): super::ApiQuery<WorkingDaysQuery>,
 ) -> ApiResult<Json<WorkingDays>> {
     let from = NaiveDate::parse_from_str(query.from.trim(), "%Y-%m-%d")
         .map_err(|_| bad("from", "must be a date in the form YYYY-MM-DD"))?;

@@ -61,6 +61,31 @@ impl<T> From<Vec<T>> for ListOf<T> {
     }
 }
 
+/// A query string whose rejections use the API's error shape (400 naming the parameter).
+pub struct ApiQuery<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(ApiQuery(value)),
+            Err(rejection) => Err(ApiError(AppError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_query",
+                format!("The query string is not valid: {}", rejection.body_text()),
+            ))),
+        }
+    }
+}
+
 /// A JSON body whose rejections use the API's error shape: malformed JSON 400, a missing or
 /// wrong content type 415, fields of the wrong type, missing or unknown 422, too large 413.
 pub struct ApiJson<T>(pub T);

@@ -2,7 +2,7 @@
 //! protected fields appear only for roles allowed to see them; updates need `If-Match`.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use learnloop_core::access::{Action, Record, can};
@@ -13,7 +13,7 @@ use learnloop_core::{CoreError, audit, calendar};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{ApiJson, ListOf};
+use super::{ApiJson, ApiQuery, ListOf};
 use crate::auth::{SignedIn, Source};
 use crate::error::{ApiError, ApiResult, AppError, ErrorBody};
 use crate::pages::cases::{case_scope, deadlines_of, load_related};
@@ -184,12 +184,15 @@ fn with_etag(status: StatusCode, notification: Notification) -> Response {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Page number, from 1.
     #[serde(default)]
+    #[param(minimum = 1, maximum = 1000000)]
     page: Option<u64>,
     /// Items a page, 1 to 100 (default 25).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 100)]
     per_page: Option<u64>,
 }
 
@@ -207,10 +210,24 @@ pub async fn list(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Source(source): Source,
-    Query(query): Query<ListQuery>,
+    ApiQuery(query): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<ListOf<Notification>>> {
-    let per_page = query.per_page.unwrap_or(25).clamp(1, 100);
-    let page = query.page.unwrap_or(1).max(1);
+    let per_page = query.per_page.unwrap_or(25);
+    let page = query.page.unwrap_or(1);
+    if !(1..=100).contains(&per_page) {
+        return Err(ApiError(AppError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            "per_page: must be from 1 to 100",
+        )));
+    }
+    if !(1..=1_000_000).contains(&page) {
+        return Err(ApiError(AppError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            "page: must be from 1 to 1000000",
+        )));
+    }
     let now = state.clock.now();
     let txn = state.db.write().await?;
     let scope = case_scope(&signed_in.actor);
