@@ -645,3 +645,67 @@ on_both_databases!(
         }
     }
 );
+
+on_both_databases!(
+    fifty_concurrent_writers_lose_no_update,
+    demo,
+    |app| async move {
+        let token = token(app, MANAGER).await;
+        let (_, created, _) = call(
+            app,
+            &token,
+            "POST",
+            "/api/v1/notifications",
+            Some(child_case(app, "2026-05-05").await),
+            None,
+        )
+        .await;
+        let path = format!("/api/v1/notifications/{}", created["id"].as_str().unwrap());
+        let mut writers = Vec::new();
+        for writer in 0..50 {
+            let client = app.client.clone();
+            let url = app.url(&path);
+            let token = token.clone();
+            writers.push(tokio::spawn(async move {
+            let mut conflicts = 0;
+            loop {
+                let response = client.get(&url).bearer_auth(&token).send().await.unwrap();
+                let etag = response.headers()["etag"].to_str().unwrap().to_string();
+                let mut current: Value = response.json().await.unwrap();
+                let summary = format!("{} [w{writer}]", current["summary"].as_str().unwrap());
+                let body = json!({
+                    "subject_kind": current["subject_kind"], "incident_kind": current["incident_kind"],
+                    "aware_on": current["aware_on"], "summary": summary, "pseudonym": current["pseudonym"],
+                    "age_band": current["age_band"], "subject_name": current["subject_name"], "subject_dob": current["subject_dob"],
+                    "referrer": current["referrer"], "partnership_ids": current["partnership_ids"].take(),
+                    "agency_ids": current["agency_ids"].take(), "police_investigation": true
+                });
+                let status = client.put(&url).bearer_auth(&token).header("if-match", etag).json(&body).send().await.unwrap().status().as_u16();
+                match status {
+                    200 => return conflicts,
+                    412 => conflicts += 1,
+                    other => panic!("unexpected {other}"),
+                }
+            }
+        }));
+        }
+        let mut conflicts = 0;
+        for writer in writers {
+            conflicts += writer.await.unwrap();
+        }
+        let (_, last, etag) = call(app, &token, "GET", &path, None, None).await;
+        let summary = last["summary"].as_str().unwrap();
+        for writer in 0..50 {
+            assert!(
+                summary.contains(&format!("[w{writer}]")),
+                "writer {writer}'s update was lost"
+            );
+        }
+        assert_eq!(
+            etag.as_deref(),
+            Some("\"v51\""),
+            "50 updates, one version each"
+        );
+        assert!(conflicts > 0, "the writers really did collide");
+    }
+);
