@@ -623,6 +623,44 @@ pub struct NotifiedForm {
     notified_by: String,
 }
 
+/// Runs a change to a case the actor may see, records it in the audit trail, and returns to
+/// the case page (or shows it again with the field errors).
+async fn change_case<F, Fut>(
+    state: &AppState,
+    signed_in: &SignedIn,
+    id: Uuid,
+    source: Option<String>,
+    action: &str,
+    apply: F,
+) -> PageResult<Response>
+where
+    F: FnOnce(sea_orm::DatabaseTransaction) -> Fut,
+    Fut: std::future::Future<Output = (sea_orm::DatabaseTransaction, Result<(), CoreError>)>,
+{
+    let now = state.clock.now();
+    let txn = state.db.write().await?;
+    visible_case(&txn, &signed_in.actor, id, source.clone(), now).await?;
+    let (txn, result) = apply(txn).await;
+    match result {
+        Ok(()) => {
+            let event = audit::Event::new(action, "succeeded")
+                .by(&signed_in.actor)
+                .on("case", id)
+                .from_source(source);
+            audit::append(&txn, event, now).await?;
+            txn.commit().await?;
+            Ok(Redirect::to(&format!("/cases/{id}")).into_response())
+        }
+        Err(CoreError::Invalid(errors)) => {
+            txn.rollback().await?;
+            Ok(case_page(state, signed_in, id, source, errors)
+                .await?
+                .into_response())
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
 pub async fn national_panel(
     State(state): State<AppState>,
     signed_in: SignedIn,
@@ -632,38 +670,26 @@ pub async fn national_panel(
 ) -> PageResult<Response> {
     let id = parse_id(&id)?;
     let now = state.clock.now();
-    let txn = state.db.write().await?;
-    visible_case(&txn, &signed_in.actor, id, source.clone(), now).await?;
-    match cases::record_national_panel_notification(
-        &txn,
+    change_case(
+        &state,
+        &signed_in,
         id,
-        &form.notified_on,
-        &form.notified_by,
-        now,
-    )
-    .await
-    {
-        Ok(_) => {
-            audit::append(
+        source,
+        "case.national_panel_notified",
+        |txn| async move {
+            let result = cases::record_national_panel_notification(
                 &txn,
-                audit::Event::new("case.national_panel_notified", "succeeded")
-                    .by(&signed_in.actor)
-                    .on("case", id)
-                    .from_source(source),
+                id,
+                &form.notified_on,
+                &form.notified_by,
                 now,
             )
-            .await?;
-            txn.commit().await?;
-            Ok(Redirect::to(&format!("/cases/{id}")).into_response())
-        }
-        Err(CoreError::Invalid(errors)) => {
-            txn.rollback().await?;
-            Ok(case_page(&state, &signed_in, id, source, errors)
-                .await?
-                .into_response())
-        }
-        Err(other) => Err(other.into()),
-    }
+            .await
+            .map(|_| ());
+            (txn, result)
+        },
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -683,37 +709,25 @@ pub async fn deadline_reason(
 ) -> PageResult<Response> {
     let id = parse_id(&id)?;
     let now = state.clock.now();
-    let txn = state.db.write().await?;
-    visible_case(&txn, &signed_in.actor, id, source.clone(), now).await?;
-    match cases::record_deadline_reason(
-        &txn,
+    let person_id = signed_in.person.id;
+    change_case(
+        &state,
+        &signed_in,
         id,
-        &form.deadline_key,
-        &form.reason,
-        signed_in.person.id,
-        now,
-    )
-    .await
-    {
-        Ok(()) => {
-            audit::append(
+        source,
+        "case.deadline_reason",
+        |txn| async move {
+            let result = cases::record_deadline_reason(
                 &txn,
-                audit::Event::new("case.deadline_reason", "succeeded")
-                    .by(&signed_in.actor)
-                    .on("case", id)
-                    .from_source(source),
+                id,
+                &form.deadline_key,
+                &form.reason,
+                person_id,
                 now,
             )
-            .await?;
-            txn.commit().await?;
-            Ok(Redirect::to(&format!("/cases/{id}")).into_response())
-        }
-        Err(CoreError::Invalid(errors)) => {
-            txn.rollback().await?;
-            Ok(case_page(&state, &signed_in, id, source, errors)
-                .await?
-                .into_response())
-        }
-        Err(other) => Err(other.into()),
-    }
+            .await;
+            (txn, result)
+        },
+    )
+    .await
 }
