@@ -709,3 +709,76 @@ on_both_databases!(
         assert!(conflicts > 0, "the writers really did collide");
     }
 );
+
+on_both_databases!(
+    the_case_page_records_the_notification_and_missed_deadline_reasons,
+    demo,
+    |app| async move {
+        let token = token(app, MANAGER).await;
+        let (_, created, _) = call(
+            app,
+            &token,
+            "POST",
+            "/api/v1/notifications",
+            Some(child_case(app, "2026-06-01").await),
+            None,
+        )
+        .await;
+        let id = created["id"].as_str().unwrap();
+        let browser = app.sign_in(MANAGER).await;
+        let html = browser
+            .post_form(
+                &format!("/cases/{id}/national-panel"),
+                &[("notified_on", "2026-05-01"), ("notified_by", "")],
+            )
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            html.contains("href=\"#notified_on\"") && html.contains("href=\"#notified_by\""),
+            "both fields named"
+        );
+        let response = browser
+            .post_form(
+                &format!("/cases/{id}/national-panel"),
+                &[
+                    ("notified_on", "2026-06-10"),
+                    ("notified_by", "Head of service"),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), 303);
+        let (_, html) = browser.get_text(&format!("/cases/{id}")).await;
+        assert!(html.contains("10 June 2026 by Head of service"));
+        assert!(
+            html.contains("Met late"),
+            "due 2026-06-08, notified 2026-06-10"
+        );
+        let response = browser
+            .post_form(
+                &format!("/cases/{id}/deadline-reasons"),
+                &[
+                    ("deadline_key", "national_panel_notification"),
+                    (
+                        "reason",
+                        "The notification form was rejected by the national system",
+                    ),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), 303);
+        let (_, html) = browser.get_text(&format!("/cases/{id}")).await;
+        assert!(html.contains("The notification form was rejected by the national system"));
+        let html = browser
+            .post_form(
+                &format!("/cases/{id}/deadline-reasons"),
+                &[("deadline_key", "rapid_review"), ("reason", " ")],
+            )
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("href=\"#reason\""));
+    }
+);
