@@ -22,6 +22,7 @@ export const PEOPLE = {
   policeLead: 'police.lead@fernbridge.example',
   practitioner: 'practitioner@fernbridge.example',
   reviewer: 'reviewer@fernbridge.example',
+  executive: 'executive@fernbridge.example',
 };
 
 const STEP_SECONDS = 30;

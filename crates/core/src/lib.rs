@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod agencies;
+pub mod anonymise;
 pub mod audit;
 pub mod calendar;
 pub mod cases;

@@ -166,13 +166,22 @@ async fn check(
             "The date the partnership became aware must be today or in the past",
         ));
     }
-    let summary = validate::required_text("summary", &input.summary, 4000, &mut errors);
+    // In the order of the form, so the error summary reads top to bottom.
     let pseudonym = validate::required_text("pseudonym", &input.pseudonym, 64, &mut errors);
     let age_band = input.age_band.trim().to_string();
     if let Some(kind) = subject_kind
         && !kind.age_bands().contains(&age_band.as_str())
     {
         errors.push(FieldError::new("age_band", "Choose an age band"));
+    }
+    let summary = input.summary.trim().to_string();
+    if summary.is_empty() {
+        errors.push(FieldError::new("summary", "Enter what happened, in brief"));
+    } else if summary.chars().count() > 4000 {
+        errors.push(FieldError::new(
+            "summary",
+            "What happened must be 4000 characters or fewer",
+        ));
     }
     let subject_name = validate::optional_text(
         "subject_name",
@@ -419,10 +428,10 @@ pub async fn record_deadline_reason(
     now: DateTime<Utc>,
 ) -> CoreResult<()> {
     let mut errors = Vec::new();
-    let reason = validate::required_text("reason", reason, 2000, &mut errors);
     if deadline_key.trim().is_empty() || deadline_key.len() > 64 {
         errors.push(FieldError::new("deadline_key", "Choose the deadline"));
     }
+    let reason = validate::required_text("reason", reason, 2000, &mut errors);
     if !errors.is_empty() {
         return Err(CoreError::Invalid(errors));
     }

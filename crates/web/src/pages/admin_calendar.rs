@@ -196,6 +196,10 @@ pub async fn add_closure(
     let mut errors = Vec::new();
     let day = learnloop_core::cases::parse_date("day", &form.day, &mut errors);
     let Some(day) = day else {
+        // Say everything wrong at once: the title too, if it is missing.
+        if form.title.trim().is_empty() {
+            errors.push(FieldError::new("title", "Enter the title"));
+        }
         return Ok(page(&state, errors, None).await?.into_response());
     };
     let txn = state.db.write().await?;

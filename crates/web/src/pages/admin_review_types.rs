@@ -65,7 +65,7 @@ pub async fn list(State(state): State<AppState>) -> PageResult<Html<String>> {
         })
         .collect();
     render(&ListPage {
-        layout: Layout::new("Review types", "/admin/review-types"),
+        layout: Layout::new("Review types", "/admin/calendar"),
         rows,
     })
 }
@@ -124,7 +124,7 @@ async fn edit_page(
     let review_type = review_types::store::get(state.db.conn(), code).await?;
     let layout = Layout::new(
         format!("Change {}", review_type.name),
-        "/admin/review-types",
+        "/admin/calendar",
     )
     .with_errors(errors);
     let config = review_type.config();

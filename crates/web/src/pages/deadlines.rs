@@ -26,14 +26,17 @@ struct Row {
 struct DeadlinesPage {
     layout: Layout,
     window: i64,
+    /// What the person typed, shown back in the field.
+    typed: String,
     /// "Overdue" and "Due soon", each with its rows.
     sections: Vec<(&'static str, Vec<Row>)>,
 }
 
 #[derive(Deserialize)]
 pub struct WindowQuery {
+    /// Working days ahead to show; text, so a bad value is a field error on the page.
     #[serde(default)]
-    window: Option<i64>,
+    window: Option<String>,
 }
 
 pub async fn show(
@@ -42,7 +45,22 @@ pub async fn show(
     Source(source): Source,
     Query(query): Query<WindowQuery>,
 ) -> PageResult<Html<String>> {
-    let window = query.window.unwrap_or(10).clamp(1, 60);
+    let typed = query.window.unwrap_or_default();
+    let mut errors = Vec::new();
+    let window = if typed.trim().is_empty() {
+        10
+    } else {
+        match typed.trim().parse::<i64>() {
+            Ok(days) if (1..=60).contains(&days) => days,
+            _ => {
+                errors.push(learnloop_core::FieldError::new(
+                    "window",
+                    "Enter a number of working days from 1 to 60",
+                ));
+                10
+            }
+        }
+    };
     let now = state.clock.now();
     let today = now.date_naive();
     let txn = state.db.write().await?;
@@ -90,8 +108,13 @@ pub async fn show(
     .await?;
     txn.commit().await?;
     render(&DeadlinesPage {
-        layout: Layout::new("Deadlines due and overdue", "/deadlines"),
+        layout: Layout::new("Deadlines due and overdue", "/deadlines").with_errors(errors),
         window,
+        typed: if typed.trim().is_empty() {
+            window.to_string()
+        } else {
+            typed
+        },
         sections: vec![("Overdue", overdue), ("Due soon", due)],
     })
 }
