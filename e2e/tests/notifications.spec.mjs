@@ -563,6 +563,25 @@ test('a recorded outcome leaves the outcome radios labelled', async ({ page }) =
   await expect(page.getByRole('radio', { name: LOCAL_CSPR })).toHaveCount(1, { timeout: 1_000 });
 });
 
+test('changing a case: the edit form, a field error, and saving', async ({ page }) => {
+  await openCase(page, 'Child S');
+  const edit = await followLink(page, page.getByRole('link', { name: 'Change the case details' }));
+  await expectShellPage(page, edit, { heading: 'Change the case' });
+  await expect(page.locator('#pseudonym')).toHaveValue('Child S');
+  await page.locator('#referrer').fill('');
+  const refused = await press(page, 'Save the changes');
+  await expectShellPage(page, refused, { heading: 'Change the case' });
+  await expect(page.locator('.govuk-error-summary a[href="#referrer"]')).toBeVisible();
+  await page.locator('#referrer').fill('School designated safeguarding lead');
+  const saved = await press(page, 'Save the changes');
+  await expectShellPage(page, saved, { heading: 'Child S' });
+  await expect(page.locator('main')).toContainText('School designated safeguarding lead');
+  // Put the demo case back as other tests expect it.
+  await followLink(page, page.getByRole('link', { name: 'Change the case details' }));
+  await page.locator('#referrer').fill('Police public protection unit');
+  await press(page, 'Save the changes');
+});
+
 test('deadlines due and overdue, and a wider window', async ({ page }) => {
   const response = await page.goto('/deadlines');
   await expectShellPage(page, response, { heading: 'Deadlines due and overdue' });

@@ -782,3 +782,74 @@ on_both_databases!(
         assert!(html.contains("href=\"#reason\""));
     }
 );
+
+on_both_databases!(
+    a_stale_edit_of_a_case_page_gets_409_with_what_changed,
+    demo,
+    |app| async move {
+        let token = token(app, MANAGER).await;
+        let (_, created, _) = call(
+            app,
+            &token,
+            "POST",
+            "/api/v1/notifications",
+            Some(child_case(app, "2026-07-01").await),
+            None,
+        )
+        .await;
+        let id = created["id"].as_str().unwrap();
+        let first = app.sign_in(MANAGER).await;
+        let second = app.sign_in("review.member@fernbridge.example").await;
+        let (status, form_one) = first.get_text(&format!("/cases/{id}/edit")).await;
+        assert_eq!(status, 200);
+        assert!(form_one.contains("name=\"version\" value=\"1\""));
+        let fields =
+            |pseudonym: &'static str, summary: &'static str| -> Vec<(&'static str, &'static str)> {
+                vec![
+                    ("version", "1"),
+                    ("subject_kind", "child"),
+                    ("incident_kind", "serious_harm"),
+                    ("aware_on", "2026-07-01"),
+                    ("pseudonym", pseudonym),
+                    ("age_band_child", "1 to 4"),
+                    ("summary", summary),
+                    ("referrer", "Police public protection unit"),
+                ]
+            };
+        let mut second_fields = fields("Child Q", "Second editor's summary");
+        let children = partnership_id(app, "fernbridge-cssp").await;
+        second_fields.push(("partnership_ids", &children));
+        let response = second
+            .post_form(&format!("/cases/{id}/edit"), &second_fields)
+            .await;
+        assert_eq!(response.status(), 303, "the first save wins");
+        let mut first_fields = fields("Child Q-renamed", "Test case: injuries not explained.");
+        first_fields.push(("partnership_ids", &children));
+        let response = first
+            .post_form(&format!("/cases/{id}/edit"), &first_fields)
+            .await;
+        assert_eq!(response.status(), 409, "the stale save is refused");
+        let html = response.text().await.unwrap();
+        assert!(html.contains("Someone else changed this case"));
+        assert!(html.contains("Second editor"), "shows what changed");
+        assert!(
+            html.contains("value=\"Child Q-renamed\""),
+            "keeps this person's values"
+        );
+        assert!(html.contains("name=\"version\" value=\"2\""));
+        let (_, read, _) = call(
+            app,
+            &token,
+            "GET",
+            &format!("/api/v1/notifications/{id}"),
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(
+            read["summary"], "Second editor's summary",
+            "nothing of the stale save was written"
+        );
+        assert_eq!(read["pseudonym"], "Child Q");
+    }
+);

@@ -122,11 +122,8 @@ async fn edit_page(
     conflict: Option<String>,
 ) -> PageResult<Html<String>> {
     let review_type = review_types::store::get(state.db.conn(), code).await?;
-    let layout = Layout::new(
-        format!("Change {}", review_type.name),
-        "/admin/calendar",
-    )
-    .with_errors(errors);
+    let layout =
+        Layout::new(format!("Change {}", review_type.name), "/admin/calendar").with_errors(errors);
     let config = review_type.config();
     let error_of = |field: &str| layout.error_for(field).map(str::to_string);
     let questions = config

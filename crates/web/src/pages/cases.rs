@@ -229,6 +229,14 @@ struct Choice {
 #[template(path = "pages/case_new.html")]
 struct NewCasePage {
     layout: Layout,
+    /// Where the form posts, its heading and button: notifying and editing share the form.
+    action: String,
+    heading: String,
+    button: &'static str,
+    /// The version being edited (editing only).
+    version: Option<i32>,
+    /// After a conflict: what someone else changed, as (field, their value).
+    changes: Vec<(&'static str, String)>,
     form: Pairs,
     partnerships: Vec<Choice>,
     agencies: Vec<Choice>,
@@ -248,10 +256,27 @@ impl NewCasePage {
     }
 }
 
+/// The case form: notifying a new case, or editing one (`editing` holds its id and version,
+/// and any changes someone else made meanwhile).
+struct Editing {
+    id: Uuid,
+    version: i32,
+    changes: Vec<(&'static str, String)>,
+}
+
 async fn new_case_page(
     state: &AppState,
     form: Pairs,
     errors: Vec<FieldError>,
+) -> PageResult<Html<String>> {
+    case_form_page(state, form, errors, None).await
+}
+
+async fn case_form_page(
+    state: &AppState,
+    form: Pairs,
+    errors: Vec<FieldError>,
+    editing: Option<Editing>,
 ) -> PageResult<Html<String>> {
     let txn = state.db.read().await?;
     let chosen_partnerships = forms::all(&form, "partnership_ids");
@@ -275,8 +300,29 @@ async fn new_case_page(
         })
         .collect();
     txn.commit().await?;
+    let (title, action, button, version, changes) = match editing {
+        Some(editing) => (
+            "Change the case".to_string(),
+            format!("/cases/{}/edit", editing.id),
+            "Save the changes",
+            Some(editing.version),
+            editing.changes,
+        ),
+        None => (
+            "Notify a case".to_string(),
+            "/cases/new".to_string(),
+            "Notify the case",
+            None,
+            Vec::new(),
+        ),
+    };
     render(&NewCasePage {
-        layout: Layout::new("Notify a case", "/cases").with_errors(errors),
+        layout: Layout::new(title.clone(), "/cases").with_errors(errors),
+        action,
+        heading: title,
+        button,
+        version,
+        changes,
         form,
         partnerships,
         agencies,
@@ -730,4 +776,154 @@ pub async fn deadline_reason(
         },
     )
     .await
+}
+
+/// The case as the form's fields, to edit it.
+fn form_of(record: &CaseRecord) -> Pairs {
+    let case = &record.case;
+    let mut pairs: Pairs = vec![
+        ("subject_kind".to_string(), case.subject_kind.clone()),
+        ("incident_kind".to_string(), case.incident_kind.clone()),
+        (
+            "aware_on".to_string(),
+            case.aware_on.format("%Y-%m-%d").to_string(),
+        ),
+        ("pseudonym".to_string(), case.pseudonym.clone()),
+        (
+            if case.subject_kind == "adult" {
+                "age_band_adult"
+            } else {
+                "age_band_child"
+            }
+            .to_string(),
+            case.age_band.clone(),
+        ),
+        ("summary".to_string(), case.summary.clone()),
+        ("referrer".to_string(), case.referrer.clone()),
+        (
+            "subject_name".to_string(),
+            case.subject_name.clone().unwrap_or_default(),
+        ),
+        (
+            "subject_dob".to_string(),
+            case.subject_dob
+                .map(|d| d.format("%Y-%m-%d").to_string())
+                .unwrap_or_default(),
+        ),
+    ];
+    for (flag, on) in [
+        ("inquest", case.inquest),
+        ("criminal_proceedings", case.criminal_proceedings),
+        ("police_investigation", case.police_investigation),
+        ("coroner", case.coroner),
+    ] {
+        if on {
+            pairs.push((flag.to_string(), "yes".to_string()));
+        }
+    }
+    pairs.extend(
+        record
+            .partnership_ids
+            .iter()
+            .map(|id| ("partnership_ids".to_string(), id.to_string())),
+    );
+    pairs.extend(
+        record
+            .agency_ids
+            .iter()
+            .map(|id| ("agency_ids".to_string(), id.to_string())),
+    );
+    pairs
+}
+
+pub async fn edit_form(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Source(source): Source,
+    Path(id): Path<String>,
+) -> PageResult<Html<String>> {
+    let id = parse_id(&id)?;
+    let now = state.clock.now();
+    let txn = state.db.write().await?;
+    let record = visible_case(&txn, &signed_in.actor, id, source, now).await?;
+    txn.commit().await?;
+    let editing = Editing {
+        id,
+        version: record.case.version,
+        changes: Vec::new(),
+    };
+    case_form_page(&state, form_of(&record), Vec::new(), Some(editing)).await
+}
+
+/// The fields someone else changed: where the current case differs from what this person saw
+/// and sent, with the current value.
+fn changed_fields(current: &Pairs, sent: &Pairs) -> Vec<(&'static str, String)> {
+    const LABELS: [(&str, &str); 9] = [
+        ("subject_kind", "Child or adult"),
+        ("incident_kind", "What happened"),
+        ("aware_on", "Date the partnership became aware"),
+        ("pseudonym", "Pseudonym"),
+        ("summary", "What happened, in brief"),
+        ("referrer", "Who referred it"),
+        ("subject_name", "Real name"),
+        ("subject_dob", "Date of birth"),
+        ("age_band_child", "Age band"),
+    ];
+    LABELS
+        .iter()
+        .filter(|(field, _)| {
+            forms::field(current, field).trim() != forms::field(sent, field).trim()
+        })
+        .map(|(field, label)| (*label, forms::field(current, field)))
+        .collect()
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Source(source): Source,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<Pairs>,
+) -> PageResult<Response> {
+    let id = parse_id(&id)?;
+    let now = state.clock.now();
+    let version = forms::field(&form, "version").parse::<i32>().unwrap_or(0);
+    let txn = state.db.write().await?;
+    visible_case(&txn, &signed_in.actor, id, source.clone(), now).await?;
+    match cases::update(&txn, id, version, input_from(&form), now).await {
+        Ok(_) => {
+            let event = audit::Event::new("case.update", "succeeded")
+                .by(&signed_in.actor)
+                .on("case", id)
+                .from_source(source);
+            audit::append(&txn, event, now).await?;
+            txn.commit().await?;
+            Ok(Redirect::to(&format!("/cases/{id}")).into_response())
+        }
+        Err(CoreError::Invalid(errors)) => {
+            txn.rollback().await?;
+            let editing = Editing {
+                id,
+                version,
+                changes: Vec::new(),
+            };
+            Ok(case_form_page(&state, form, errors, Some(editing))
+                .await?
+                .into_response())
+        }
+        Err(CoreError::Conflict(_)) => {
+            txn.rollback().await?;
+            // 409: show what changed; the form keeps this person's values, now against the
+            // current version, so saving again is a deliberate choice.
+            let current = cases::get(state.db.conn(), id).await?;
+            let editing = Editing {
+                id,
+                version: current.case.version,
+                changes: changed_fields(&form_of(&current), &form),
+            };
+            let page = case_form_page(&state, form, Vec::new(), Some(editing)).await?;
+            Ok((axum::http::StatusCode::CONFLICT, page).into_response())
+        }
+        Err(other) => Err(other.into()),
+    }
 }
