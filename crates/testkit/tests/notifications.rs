@@ -853,3 +853,25 @@ on_both_databases!(
         assert_eq!(read["pseudonym"], "Child Q");
     }
 );
+
+on_both_databases!(
+    the_dashboard_shows_the_clocks_to_those_who_see_cases,
+    demo,
+    |app| async move {
+        let manager = app.sign_in(MANAGER).await;
+        let (_, html) = manager.get_text("/").await;
+        assert!(html.contains("id=\"clocks\""));
+        assert!(html.contains("deadlines overdue"));
+        assert!(html.contains("<span class=\"app-stat__value\">7</span> <span class=\"app-stat__label\">open cases</span>"), "the seven demo cases");
+        let practitioner = app.sign_in("practitioner@fernbridge.example").await;
+        let (status, html) = practitioner.get_text("/").await;
+        assert_eq!(status, 200);
+        assert!(
+            !html.contains("id=\"clocks\""),
+            "no case clocks for roles that see no cases"
+        );
+        let police = app.sign_in("police.lead@fernbridge.example").await;
+        let (_, html) = police.get_text("/").await;
+        assert!(html.contains("<span class=\"app-stat__value\">5</span> <span class=\"app-stat__label\">open cases</span>"), "only the cases the police are involved in");
+    }
+);

@@ -5,13 +5,13 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
-use learnloop_core::access::{Action, Record, can, grants};
+use learnloop_core::access::grants;
 use learnloop_core::calendar::feeds;
 use learnloop_core::deadlines::State as DeadlineState;
-use learnloop_core::{audit, calendar, cases};
+use learnloop_core::{audit, calendar};
 use serde::Deserialize;
 
-use super::cases::{case_scope, deadlines_of, load_related};
+use super::cases::open_deadlines;
 use super::layout::{Layout, render};
 use crate::auth::csrf::CsrfForm;
 use crate::auth::{SignedIn, Source};
@@ -110,39 +110,22 @@ pub async fn feed(
         .filter(|actor| !actor.grants.is_empty())
         .ok_or_else(|| PageError(AppError::not_found()))?;
     let calendar = calendar::store::load(&txn).await?;
-    let scope = case_scope(&actor);
     let mut events = Vec::new();
-    for record in cases::open_cases(&txn).await? {
-        let visible = can(
-            &actor,
-            Action::ViewCase,
-            Record::Case {
-                agency_ids: &record.agency_ids,
-            },
-        ) && scope
-            .as_ref()
-            .is_none_or(|agencies| record.agency_ids.iter().any(|id| agencies.contains(id)));
-        if !visible {
-            continue;
-        }
-        let loaded = load_related(&txn, record.case.id).await?;
-        for deadline in deadlines_of(&txn, &record, &loaded, &calendar, today).await? {
+    for (record, deadlines) in open_deadlines(&txn, &actor, &calendar, today).await? {
+        for deadline in deadlines {
             if matches!(deadline.state, DeadlineState::Met | DeadlineState::MetLate) {
                 continue;
             }
+            let caveat = if deadline.calendar_covered {
+                ""
+            } else {
+                "The date falls past the calendar's holiday data."
+            };
             events.push(feeds::Event {
                 uid: format!("{}-{}@learnloop", record.case.id, deadline.name),
                 day: deadline.due_on,
                 summary: format!("{}: {}", record.case.pseudonym, deadline.label),
-                description: format!(
-                    "Case {}. {}",
-                    record.case.reference,
-                    if deadline.calendar_covered {
-                        ""
-                    } else {
-                        "The date falls past the calendar's holiday data."
-                    }
-                ),
+                description: format!("Case {}. {caveat}", record.case.reference),
             });
         }
     }

@@ -118,6 +118,35 @@ pub async fn deadlines_of(
     Ok(deadlines::for_case(&clocks, calendar, today))
 }
 
+/// The open cases the actor may see, each with its deadlines: for the deadlines page, the
+/// dashboard and the calendar feed.
+pub async fn open_deadlines(
+    db: &impl sea_orm::ConnectionTrait,
+    actor: &Actor,
+    calendar: &calendar::Calendar,
+    today: chrono::NaiveDate,
+) -> Result<Vec<(CaseRecord, Vec<Deadline>)>, CoreError> {
+    let scope = case_scope(actor);
+    let mut found = Vec::new();
+    for record in cases::open_cases(db).await? {
+        let visible = can(
+            actor,
+            Action::ViewCase,
+            Record::Case {
+                agency_ids: &record.agency_ids,
+            },
+        ) && scope
+            .as_ref()
+            .is_none_or(|agencies| record.agency_ids.iter().any(|id| agencies.contains(id)));
+        if visible {
+            let loaded = load_related(db, record.case.id).await?;
+            let deadlines = deadlines_of(db, &record, &loaded, calendar, today).await?;
+            found.push((record, deadlines));
+        }
+    }
+    Ok(found)
+}
+
 pub fn subject_label(kind: &str) -> &'static str {
     match SubjectKind::parse(kind) {
         Some(SubjectKind::Child) => "Child",

@@ -1,28 +1,77 @@
-//! The dashboard: what the partnership holds, at a glance.
+//! The dashboard: the clocks first (what is overdue, what is due soon), then what the
+//! partnership holds.
 
 use askama::Template;
 use axum::extract::State;
 use axum::response::Html;
-use learnloop_core::{agencies, groups, partnerships, people};
+use learnloop_core::access::{Action, Record, can};
+use learnloop_core::deadlines::State as DeadlineState;
+use learnloop_core::{agencies, audit, calendar, groups, partnerships, people};
 
+use super::cases::open_deadlines;
 use super::layout::{Layout, render};
+use crate::auth::{SignedIn, Source};
 use crate::error::PageResult;
 use crate::state::AppState;
+
+/// Working days ahead that count as "due soon" on the dashboard.
+const DUE_SOON_DAYS: i64 = 5;
+
+/// The clocks across the cases the viewer may see.
+struct Clocks {
+    open_cases: usize,
+    overdue: usize,
+    due_soon: usize,
+}
 
 #[derive(Template)]
 #[template(path = "pages/dashboard.html")]
 struct DashboardPage {
     layout: Layout,
+    clocks: Option<Clocks>,
     partnerships: Vec<partnerships::Partnership>,
     agency_count: u64,
     group_count: u64,
     people_count: u64,
 }
 
-pub async fn show(State(state): State<AppState>) -> PageResult<Html<String>> {
-    let txn = state.db.read().await?;
+pub async fn show(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Source(source): Source,
+) -> PageResult<Html<String>> {
+    let now = state.clock.now();
+    let txn = state.db.write().await?;
+    let clocks = if can(&signed_in.actor, Action::ViewCase, Record::None) {
+        let calendar = calendar::store::load(&txn).await?;
+        let open = open_deadlines(&txn, &signed_in.actor, &calendar, now.date_naive()).await?;
+        let deadlines = open.iter().flat_map(|(_, deadlines)| deadlines.iter());
+        let overdue = deadlines
+            .clone()
+            .filter(|d| d.state == DeadlineState::Overdue)
+            .count();
+        let due_soon = deadlines
+            .filter(|d| d.state == DeadlineState::Due && d.working_days_remaining <= DUE_SOON_DAYS)
+            .count();
+        audit::append(
+            &txn,
+            audit::Event::new("dashboard.view", "allowed")
+                .by(&signed_in.actor)
+                .from_source(source),
+            now,
+        )
+        .await?;
+        Some(Clocks {
+            open_cases: open.len(),
+            overdue,
+            due_soon,
+        })
+    } else {
+        None
+    };
     let page = DashboardPage {
         layout: Layout::new("Dashboard", "/"),
+        clocks,
         partnerships: partnerships::list(&txn).await?,
         agency_count: agencies::count(&txn).await?,
         group_count: groups::count(&txn).await?,

@@ -3,12 +3,11 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Html;
-use learnloop_core::access::{Action, Record, can};
 use learnloop_core::deadlines::State as DeadlineState;
-use learnloop_core::{audit, calendar, cases};
+use learnloop_core::{audit, calendar};
 use serde::Deserialize;
 
-use super::cases::{DeadlineRow, case_scope, deadline_row, deadlines_of, load_related};
+use super::cases::{DeadlineRow, deadline_row, open_deadlines};
 use super::layout::{Layout, render};
 use crate::auth::{SignedIn, Source};
 use crate::error::PageResult;
@@ -65,24 +64,9 @@ pub async fn show(
     let today = now.date_naive();
     let txn = state.db.write().await?;
     let calendar = calendar::store::load(&txn).await?;
-    let scope = case_scope(&signed_in.actor);
-    let records = cases::open_cases(&txn).await?;
     let (mut overdue, mut due) = (Vec::new(), Vec::new());
-    for record in records {
-        let visible = can(
-            &signed_in.actor,
-            Action::ViewCase,
-            Record::Case {
-                agency_ids: &record.agency_ids,
-            },
-        ) && scope
-            .as_ref()
-            .is_none_or(|agencies| record.agency_ids.iter().any(|id| agencies.contains(id)));
-        if !visible {
-            continue;
-        }
-        let loaded = load_related(&txn, record.case.id).await?;
-        for deadline in deadlines_of(&txn, &record, &loaded, &calendar, today).await? {
+    for (record, deadlines) in open_deadlines(&txn, &signed_in.actor, &calendar, today).await? {
+        for deadline in deadlines {
             let row = |deadline| Row {
                 case_id: record.case.id.to_string(),
                 reference: record.case.reference.clone(),
