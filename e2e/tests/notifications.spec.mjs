@@ -582,6 +582,19 @@ test('changing a case: the edit form, a field error, and saving', async ({ page 
   await press(page, 'Save the changes');
 });
 
+test('attaching a file to a case, and a refused type', async ({ page }) => {
+  const path = await openCase(page, 'Child R');
+  await page.locator('#file').setInputFiles({ name: 'notes.exe', mimeType: 'application/octet-stream', buffer: Buffer.from('MZ') });
+  const refused = await press(page, 'Attach');
+  await expectShellPage(page, refused, { status: 422, heading: 'Child R' });
+  await expect(page.locator('.govuk-error-summary a[href="#file"]')).toBeVisible();
+  await page.locator('#file').setInputFiles({ name: 'chronology.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.7 fictional chronology') });
+  const accepted = await press(page, 'Attach');
+  await expectShellPage(page, accepted, { heading: 'Child R' });
+  expect(new URL(page.url()).pathname).toBe(path);
+  await expect(page.locator('#attachments')).toContainText('chronology.pdf');
+});
+
 test('deadlines due and overdue, and a wider window', async ({ page }) => {
   const response = await page.goto('/deadlines');
   await expectShellPage(page, response, { heading: 'Deadlines due and overdue' });

@@ -87,6 +87,7 @@ fn web_settings(settings: &Settings) -> WebSettings {
             absolute: chrono::TimeDelta::hours(settings.session_absolute_hours),
         },
         public_url: settings.public_url.clone(),
+        files_dir: settings.files_dir.clone(),
     }
 }
 

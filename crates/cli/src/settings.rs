@@ -34,6 +34,8 @@ pub struct Settings {
     pub assets_dir: PathBuf,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Where uploaded files are kept.
+    pub files_dir: PathBuf,
     /// Served over TLS, directly or behind a proxy that terminates it: cookies get `Secure`
     /// and the `__Host-` prefix, and responses carry HSTS.
     pub secure_cookies: bool,
@@ -53,7 +55,8 @@ impl Default for Settings {
             log_format: LogFormat::Text,
             log_level: "info".to_string(),
             assets_dir: PathBuf::from("static"),
-            max_body_bytes: 2 * 1024 * 1024,
+            max_body_bytes: 12 * 1024 * 1024,
+            files_dir: PathBuf::from("data/files"),
             secure_cookies: false,
             public_url: "http://127.0.0.1:8080".to_string(),
             session_idle_minutes: 30,
@@ -62,7 +65,8 @@ impl Default for Settings {
     }
 }
 
-const ENV_KEYS: [&str; 10] = [
+const ENV_KEYS: [&str; 11] = [
+    "files_dir",
     "bind",
     "database",
     "log_format",
@@ -137,7 +141,7 @@ impl Settings {
 
 fn toml_lines(settings: &Settings) -> String {
     format!(
-        "bind = \"{}\"\ndatabase = \"{}\"\nlog_format = \"{}\"\nlog_level = \"{}\"\nassets_dir = \"{}\"\nmax_body_bytes = {}\nsecure_cookies = {}\npublic_url = \"{}\"\nsession_idle_minutes = {}\nsession_absolute_hours = {}\n",
+        "bind = \"{}\"\ndatabase = \"{}\"\nlog_format = \"{}\"\nlog_level = \"{}\"\nassets_dir = \"{}\"\nmax_body_bytes = {}\nfiles_dir = \"{}\"\nsecure_cookies = {}\npublic_url = \"{}\"\nsession_idle_minutes = {}\nsession_absolute_hours = {}\n",
         settings.bind,
         settings.database.clone().unwrap_or_default(),
         match settings.log_format {
@@ -147,6 +151,7 @@ fn toml_lines(settings: &Settings) -> String {
         settings.log_level,
         settings.assets_dir.display(),
         settings.max_body_bytes,
+        settings.files_dir.display(),
         settings.secure_cookies,
         settings.public_url,
         settings.session_idle_minutes,

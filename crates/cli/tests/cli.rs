@@ -127,7 +127,7 @@ fn settings_come_from_defaults_then_file_then_environment_with_secrets_redacted(
         "the environment beats the file: {stdout}"
     );
     assert!(
-        stdout.contains("max_body_bytes = 2097152"),
+        stdout.contains("max_body_bytes = 12582912"),
         "a default: {stdout}"
     );
     assert!(

@@ -341,9 +341,15 @@ impl TestApp {
 }
 
 fn test_settings() -> WebSettings {
+    // Each app keeps uploads in its own folder, removed with the process's temporary files.
+    let files_dir = std::env::temp_dir().join(format!(
+        "learnloop-test-files-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
     WebSettings {
         assets_dir: assets_dir(),
         max_body_bytes: 64 * 1024,
+        files_dir,
         ..WebSettings::default()
     }
 }

@@ -456,7 +456,9 @@ on_both_databases!(
 
 /// The routes this test knows, written out by hand: a route added to the site map without
 /// being added here (and to the matrix) fails the build.
-const KNOWN_ROUTES: [(&str, &str); 78] = [
+const KNOWN_ROUTES: [(&str, &str); 80] = [
+    ("POST", "/cases/{id}/attachments"),
+    ("GET", "/cases/{id}/attachments/{attachment_id}"),
     ("GET", "/cases/{id}/edit"),
     ("POST", "/cases/{id}/edit"),
     ("GET", "/account/calendar"),

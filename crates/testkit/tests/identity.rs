@@ -425,6 +425,7 @@ on_both_databases!(
                     .replace("{id}", &uuid::Uuid::nil().to_string())
                     .replace("{grant_id}", &uuid::Uuid::nil().to_string())
                     .replace("{token}", "x")
+                    .replace("{attachment_id}", &uuid::Uuid::nil().to_string())
                     .replace("{agency_id}", &uuid::Uuid::nil().to_string())
                     .replace("{key}", "referral")
                     .replace("{day}", "2026-12-24")

@@ -875,3 +875,92 @@ on_both_databases!(
         assert!(html.contains("<span class=\"app-stat__value\">5</span> <span class=\"app-stat__label\">open cases</span>"), "only the cases the police are involved in");
     }
 );
+
+on_both_databases!(
+    files_attach_to_a_case_behind_its_access_checks,
+    demo,
+    |app| async move {
+        let token = token(app, MANAGER).await;
+        let (_, created, _) = call(
+            app,
+            &token,
+            "POST",
+            "/api/v1/notifications",
+            Some(child_case(app, "2026-08-03").await),
+            None,
+        )
+        .await;
+        let id = created["id"].as_str().unwrap().to_string();
+        let manager = app.sign_in(MANAGER).await;
+        let upload = |name: &'static str, bytes: &'static [u8]| {
+            let form = reqwest::multipart::Form::new()
+                .text("csrf_token", manager.csrf.clone())
+                .part(
+                    "file",
+                    reqwest::multipart::Part::bytes(bytes).file_name(name),
+                );
+            manager
+                .client
+                .post(manager.url(&format!("/cases/{id}/attachments")))
+                .header("origin", &manager.base_url)
+                .multipart(form)
+                .send()
+        };
+        let refused = upload("payload.exe", b"MZ\x90\x00").await.unwrap();
+        assert_eq!(refused.status(), 422);
+        assert!(
+            refused.text().await.unwrap().contains("href=\"#file\""),
+            "the error names the field"
+        );
+        let disguised = upload("referral.pdf", b"<script>alert(1)</script>")
+            .await
+            .unwrap();
+        assert_eq!(disguised.status(), 422, "content must match the name");
+        assert!(
+            app.query_strings("SELECT file_name FROM case_attachments")
+                .await
+                .is_empty(),
+            "nothing recorded"
+        );
+        let accepted = upload("../../Referral form.pdf", b"%PDF-1.7 fictional referral")
+            .await
+            .unwrap();
+        assert_eq!(accepted.status(), 303);
+        let (_, html) = manager.get_text(&format!("/cases/{id}")).await;
+        let start = html
+            .find(&format!("/cases/{id}/attachments/"))
+            .expect("listed");
+        let link = html[start..start + format!("/cases/{id}/attachments/").len() + 36].to_string();
+        assert!(
+            html.contains(">Referral form.pdf</a>"),
+            "the name is cleaned of its path"
+        );
+        let response = manager.get(&link).await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["content-type"], "application/pdf");
+        assert_eq!(
+            response.headers()["content-disposition"],
+            "attachment; filename=\"Referral form.pdf\""
+        );
+        assert_eq!(
+            response.bytes().await.unwrap().as_ref(),
+            b"%PDF-1.7 fictional referral"
+        );
+        let health = app.sign_in("health.lead@fernbridge.example").await;
+        assert_eq!(
+            health.get(&link).await.status(),
+            404,
+            "not involved, not found"
+        );
+        let police = app.sign_in("police.lead@fernbridge.example").await;
+        assert_eq!(
+            police.get(&link).await.status(),
+            200,
+            "the police were involved"
+        );
+        let downloads = app
+            .query_strings("SELECT action FROM audit_log WHERE action = 'case.attachment_download'")
+            .await;
+        assert_eq!(downloads.len(), 2, "each download is recorded");
+    }
+);

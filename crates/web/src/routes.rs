@@ -99,6 +99,8 @@ site_map! { page_rules, page_router, Router;
     get  "/cases/{id}"                   => Allowed(Action::ViewCase), pages::cases::show;
     get  "/cases/{id}/edit"              => Allowed(Action::ManageCase), pages::cases::edit_form;
     post "/cases/{id}/edit"              => Allowed(Action::ManageCase), pages::cases::update;
+    post "/cases/{id}/attachments"       => Allowed(Action::ManageCase), pages::case_attachments::upload;
+    get  "/cases/{id}/attachments/{attachment_id}" => Allowed(Action::ViewCase), pages::case_attachments::download;
     post "/cases/{id}/national-panel"    => Allowed(Action::ManageCase), pages::cases::national_panel;
     post "/cases/{id}/deadline-reasons"  => Allowed(Action::ManageCase), pages::cases::deadline_reason;
     get  "/cases/{id}/decisions/new"     => Allowed(Action::ManageCase), pages::decisions::new_form;

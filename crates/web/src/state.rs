@@ -20,6 +20,8 @@ pub struct WebSettings {
     pub session_lifetimes: Lifetimes,
     /// The address people reach the service at, for links printed by the CLI.
     pub public_url: String,
+    /// Where uploaded files are kept (each under its id, never its uploaded name).
+    pub files_dir: PathBuf,
 }
 
 impl Default for WebSettings {
@@ -30,6 +32,7 @@ impl Default for WebSettings {
             secure_cookies: false,
             session_lifetimes: Lifetimes::default(),
             public_url: "http://127.0.0.1:8080".to_string(),
+            files_dir: PathBuf::from("data/files"),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! A case is about a child or an adult known by a pseudonym; their real name and date of birth
 //! are protected fields. Deadlines, decisions and rapid reviews hang off the case.
 
+pub mod attachments;
 pub mod entity;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};

@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 mod m0001_reference_data;
 mod m0002_identity;
 mod m0003_notifications;
+mod m0004_case_attachments;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_reference_data::Migration),
             Box::new(m0002_identity::Migration),
             Box::new(m0003_notifications::Migration),
+            Box::new(m0004_case_attachments::Migration),
         ]
     }
 }

@@ -140,3 +140,61 @@ pub fn anonymous_token(
         }
     }
 }
+
+/// One part of a multipart form.
+pub struct Part {
+    pub name: String,
+    pub file_name: Option<String>,
+    pub bytes: axum::body::Bytes,
+}
+
+/// Reads a multipart form (a file upload) and checks its `csrf_token` part against the
+/// session's; returns the other parts. A body that is not multipart cannot carry the token, so
+/// it is refused the same way.
+pub async fn checked_multipart(
+    visitor: &Visitor,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Vec<Part>, PageError> {
+    let Ok(mut multipart) = multipart else {
+        return Err(PageError(refused()));
+    };
+    let mut parts = Vec::new();
+    let mut token = String::new();
+    while let Some(field) = multipart.next_field().await.map_err(|_| {
+        PageError(AppError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "The file is too large or the upload was cut off",
+        ))
+    })? {
+        let name = field.name().unwrap_or_default().to_string();
+        let file_name = field.file_name().map(str::to_string);
+        let bytes = field.bytes().await.map_err(|_| {
+            PageError(AppError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "The file is too large or the upload was cut off",
+            ))
+        })?;
+        if name == "csrf_token" {
+            token = String::from_utf8_lossy(&bytes).to_string();
+        } else {
+            parts.push(Part {
+                name,
+                file_name,
+                bytes,
+            });
+        }
+    }
+    let expected = visitor
+        .session()
+        .map(|session| session.csrf_token.clone())
+        .unwrap_or_default();
+    if token.is_empty()
+        || expected.is_empty()
+        || !learnloop_core::identity::secrets::same(&expected, &token)
+    {
+        return Err(PageError(refused()));
+    }
+    Ok(parts)
+}

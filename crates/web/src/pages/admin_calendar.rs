@@ -10,7 +10,7 @@ use learnloop_core::{CoreError, FieldError, audit, calendar};
 use serde::Deserialize;
 
 use super::layout::{Layout, render};
-use crate::auth::csrf::CsrfForm;
+use crate::auth::csrf::{CsrfForm, checked_multipart};
 use crate::auth::{SignedIn, Source, Visitor};
 use crate::error::{AppError, PageError, PageResult};
 use crate::state::AppState;
@@ -71,48 +71,11 @@ pub async fn import(
     Source(source): Source,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> PageResult<Response> {
-    // A body that is not a multipart form cannot carry the CSRF token: refuse it as such.
-    let Ok(mut multipart) = multipart else {
-        return Err(PageError(AppError::new(
-            StatusCode::FORBIDDEN,
-            "csrf_refused",
-            "This form has expired or did not come from this service. Go back, reload the page and try again.",
-        )));
-    };
-    let mut token = String::new();
-    let mut file = None;
-    while let Some(field) = multipart.next_field().await.map_err(|_| {
-        PageError(AppError::new(
-            StatusCode::BAD_REQUEST,
-            "bad_form",
-            "The upload could not be read",
-        ))
-    })? {
-        match field.name() {
-            Some("csrf_token") => token = field.text().await.unwrap_or_default(),
-            Some("file") => {
-                file = Some(field.bytes().await.map_err(|_| {
-                    PageError(AppError::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "payload_too_large",
-                        "The file is too large",
-                    ))
-                })?)
-            }
-            _ => {}
-        }
-    }
-    let expected = visitor
-        .session()
-        .map(|session| session.csrf_token.clone())
-        .unwrap_or_default();
-    if token.is_empty() || !learnloop_core::identity::secrets::same(&expected, &token) {
-        return Err(PageError(AppError::new(
-            StatusCode::FORBIDDEN,
-            "csrf_refused",
-            "This form has expired or did not come from this service. Go back, reload the page and try again.",
-        )));
-    }
+    let parts = checked_multipart(&visitor, multipart).await?;
+    let file = parts
+        .into_iter()
+        .find(|part| part.name == "file")
+        .map(|part| part.bytes);
     let text = match file.map(|bytes| String::from_utf8(bytes.to_vec())) {
         Some(Ok(text)) if !text.trim().is_empty() => text,
         Some(Ok(_)) | None => {

@@ -518,6 +518,8 @@ struct CasePage {
     rapid_reviews: Vec<(String, String)>,
     reviews: Vec<ReviewRow>,
     decision_types: Vec<TypeLink>,
+    /// (id, name, size in KB, uploaded on) of each attached file.
+    attachments: Vec<(String, String, String, String)>,
 }
 
 pub async fn show(
@@ -553,6 +555,18 @@ pub async fn case_page(
         .await?
         .into_iter()
         .map(|a| (a.id, a.name))
+        .collect();
+    let attachments = cases::attachments::of_case(&txn, id)
+        .await?
+        .into_iter()
+        .map(|a| {
+            (
+                a.id.to_string(),
+                a.file_name,
+                format!("{} KB", (a.size_bytes + 1023) / 1024),
+                a.uploaded_at.format("%-d %B %Y").to_string(),
+            )
+        })
         .collect();
     let types = review_types::store::list(&txn).await?;
     let type_names: HashMap<String, String> = types
@@ -687,6 +701,7 @@ pub async fn case_page(
         rapid_reviews: rapid,
         reviews,
         decision_types,
+        attachments,
     })
 }
 

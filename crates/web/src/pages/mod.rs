@@ -9,6 +9,7 @@ pub mod admin_review_types;
 pub mod agencies;
 pub mod api_docs;
 pub mod calendar_feed;
+pub mod case_attachments;
 pub mod cases;
 pub mod dashboard;
 pub mod deadlines;
