@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::{ApiJson, ApiQuery, ListOf};
 use crate::auth::{SignedIn, Source};
 use crate::error::{ApiError, ApiResult, AppError, ErrorBody};
-use crate::pages::cases::{case_scope, deadlines_of, load_related};
+use crate::pages::cases::{TypeClocks, case_scope, deadlines_of, load_related};
 use crate::pages::parse_id;
 use crate::state::AppState;
 
@@ -167,7 +167,8 @@ async fn load_view(
     }
     let calendar = calendar::store::load(txn).await?;
     let loaded = load_related(txn, id).await?;
-    let deadlines = deadlines_of(txn, &record, &loaded, &calendar, now.date_naive()).await?;
+    let types = TypeClocks::load(txn).await?;
+    let deadlines = deadlines_of(&record, &loaded, &types, &calendar, now.date_naive());
     let identity = can(
         &signed_in.actor,
         Action::ViewCaseIdentity,

@@ -88,34 +88,48 @@ pub async fn load_related(
 }
 
 /// The deadlines of a case.
-pub async fn deadlines_of(
-    db: &impl sea_orm::ConnectionTrait,
+/// What the clocks need from the review types' configuration, read once per request.
+pub struct TypeClocks {
+    serious_child_case: review_types::Config,
+    report_months: HashMap<String, Option<u32>>,
+}
+
+impl TypeClocks {
+    pub async fn load(db: &impl sea_orm::ConnectionTrait) -> Result<Self, CoreError> {
+        let types = review_types::store::list(db).await?;
+        Ok(TypeClocks {
+            serious_child_case: types
+                .iter()
+                .find(|t| t.code == review_types::SERIOUS_CHILD_CASE)
+                .map(|t| t.config())
+                .unwrap_or_default(),
+            report_months: types
+                .iter()
+                .map(|t| (t.code.clone(), t.config().clocks.report_months))
+                .collect(),
+        })
+    }
+}
+
+/// The deadlines of a case.
+pub fn deadlines_of(
     record: &CaseRecord,
     loaded: &Loaded,
+    types: &TypeClocks,
     calendar: &calendar::Calendar,
     today: chrono::NaiveDate,
-) -> Result<Vec<Deadline>, CoreError> {
-    let types = review_types::store::list(db).await?;
-    let serious = types
-        .iter()
-        .find(|t| t.code == review_types::SERIOUS_CHILD_CASE)
-        .map(|t| t.config())
-        .unwrap_or_default();
-    let months: HashMap<String, Option<u32>> = types
-        .iter()
-        .map(|t| (t.code.clone(), t.config().clocks.report_months))
-        .collect();
-    let report_months = |code: &str| months.get(code).copied().flatten();
+) -> Vec<Deadline> {
+    let report_months = |code: &str| types.report_months.get(code).copied().flatten();
     let clocks = deadlines::CaseClocks {
         record,
         decisions: &loaded.decisions,
         rapid_reviews: &loaded.rapid_reviews,
         reviews: &loaded.reviews,
         reasons: &loaded.reasons,
-        serious_child_case: &serious,
+        serious_child_case: &types.serious_child_case,
         report_months: &report_months,
     };
-    Ok(deadlines::for_case(&clocks, calendar, today))
+    deadlines::for_case(&clocks, calendar, today)
 }
 
 /// The open cases the actor may see, each with its deadlines: for the deadlines page, the
@@ -127,6 +141,7 @@ pub async fn open_deadlines(
     today: chrono::NaiveDate,
 ) -> Result<Vec<(CaseRecord, Vec<Deadline>)>, CoreError> {
     let scope = case_scope(actor);
+    let types = TypeClocks::load(db).await?;
     let mut found = Vec::new();
     for record in cases::open_cases(db).await? {
         let visible = can(
@@ -140,7 +155,7 @@ pub async fn open_deadlines(
             .is_none_or(|agencies| record.agency_ids.iter().any(|id| agencies.contains(id)));
         if visible {
             let loaded = load_related(db, record.case.id).await?;
-            let deadlines = deadlines_of(db, &record, &loaded, calendar, today).await?;
+            let deadlines = deadlines_of(&record, &loaded, &types, calendar, today);
             found.push((record, deadlines));
         }
     }
@@ -545,7 +560,13 @@ pub async fn case_page(
     let record = visible_case(&txn, &signed_in.actor, id, source, now).await?;
     let calendar = calendar::store::load(&txn).await?;
     let loaded = load_related(&txn, id).await?;
-    let deadlines = deadlines_of(&txn, &record, &loaded, &calendar, today).await?;
+    let deadlines = deadlines_of(
+        &record,
+        &loaded,
+        &TypeClocks::load(&txn).await?,
+        &calendar,
+        today,
+    );
     let partnership_names: HashMap<Uuid, String> = partnerships::list(&txn)
         .await?
         .into_iter()
