@@ -91,7 +91,7 @@ impl Db {
         self.conn.get_database_backend()
     }
 
-    /// Applies every pending migration, then adds any default review type that is missing.
+    /// Applies every pending migration, then adds any default review type or theme that is missing.
     pub async fn migrate(&self) -> Result<(), DbErr> {
         Migrator::up(&self.conn, None).await?;
         let txn = self.write().await?;
@@ -101,6 +101,9 @@ impl Db {
         )
         .await
         .map_err(|error| DbErr::Custom(error.to_string()))?;
+        crate::themes::ensure_defaults(&txn)
+            .await
+            .map_err(|error| DbErr::Custom(error.to_string()))?;
         txn.commit().await
     }
 

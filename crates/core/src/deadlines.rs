@@ -159,20 +159,26 @@ pub fn for_case(clocks: &CaseClocks<'_>, calendar: &Calendar, today: NaiveDate) 
         .iter()
         .filter(|review| review.status != "converted")
     {
-        if let Some(months) = (clocks.report_months)(&review.review_type_code) {
-            let due = review
-                .commissioned_on
-                .checked_add_months(Months::new(months))
-                .unwrap_or(review.commissioned_on);
+        // The review's own clock, planned on the working-day calendar when it was commissioned;
+        // met when the report is published.
+        let due = review.report_due_on.or_else(|| {
+            (clocks.report_months)(&review.review_type_code).map(|months| {
+                review
+                    .commissioned_on
+                    .checked_add_months(Months::new(months))
+                    .unwrap_or(review.commissioned_on)
+            })
+        });
+        if let Some(due) = due {
             let key = format!("review.{}.report", review.id);
             deadlines.push(build(
                 &key,
-                "Review report expected",
+                "Review report published",
                 crate::calendar::Deadline {
                     date: due,
                     calendar_covered: calendar.covers(due),
                 },
-                None,
+                review.published_on,
                 today,
                 calendar,
                 reason(&key),

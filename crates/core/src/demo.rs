@@ -3,6 +3,8 @@
 //! role. Every name here is invented. Seeding is idempotent: records are found by their codes
 //! and email addresses before anything is created.
 
+mod reviews;
+
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, EntityTrait};
 use uuid::Uuid;
@@ -26,7 +28,7 @@ pub const DEMO_PASSWORD: &str = "fernbridge demo only";
 /// an authenticator app, and tests can compute codes.
 pub const DEMO_TOTP_SECRET: &str = "FERNBRIDGEDEMOTOTPSECRET2345AAAA";
 
-/// The review the demo's independent reviewer is appointed to (reviews arrive with issue 5).
+/// The review the demo's independent reviewer is appointed to (a safeguarding adults review).
 pub const DEMO_REVIEW_ID: Uuid = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0501);
 
 /// The roles of the demo people: (email, role, agency code for agency-scoped roles).
@@ -387,6 +389,10 @@ pub async fn seed(db: &impl ConnectionTrait, now: DateTime<Utc>) -> CoreResult<D
     }
     seed_access(db, now).await?;
     seed_cases(db, now).await?;
+    let manager = people::find_by_email(db, PEOPLE[0].0)
+        .await?
+        .ok_or(crate::CoreError::NotFound)?;
+    reviews::seed(db, now, manager.id).await?;
     Ok(DemoSummary {
         partnerships: partnerships::list(db).await?.len(),
         agencies: agencies::count(db).await? as usize,

@@ -21,7 +21,7 @@ impl FieldError {
 pub enum CoreError {
     #[error("not found")]
     NotFound,
-    #[error("the input is not valid")]
+    #[error("the input is not valid: {}", describe(.0))]
     Invalid(Vec<FieldError>),
     #[error("conflict: {0}")]
     Conflict(String),
@@ -30,6 +30,14 @@ pub enum CoreError {
     /// Database failures are logged and never shown to users.
     #[error("database error: {0}")]
     Database(#[from] sea_orm::DbErr),
+}
+
+fn describe(fields: &[FieldError]) -> String {
+    fields
+        .iter()
+        .map(|field| format!("{}: {}", field.field, field.message))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 impl CoreError {

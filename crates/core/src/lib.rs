@@ -24,6 +24,7 @@ pub mod rapid_reviews;
 pub mod review_types;
 pub mod reviews;
 pub mod settings;
+pub mod themes;
 pub mod tokens;
 pub mod validate;
 

@@ -456,7 +456,39 @@ on_both_databases!(
 
 /// The routes this test knows, written out by hand: a route added to the site map without
 /// being added here (and to the matrix) fails the build.
-const KNOWN_ROUTES: [(&str, &str); 80] = [
+const KNOWN_ROUTES: [(&str, &str); 112] = [
+    ("GET", "/reviews"),
+    ("GET", "/reviews/new"),
+    ("POST", "/reviews/new"),
+    ("GET", "/reviews/export.csv"),
+    ("GET", "/reviews/{id}"),
+    ("POST", "/reviews/{id}/details"),
+    ("POST", "/reviews/{id}/stages/{key}/complete"),
+    ("POST", "/reviews/{id}/stages/{key}/reschedule"),
+    ("GET", "/reviews/{id}/people"),
+    ("POST", "/reviews/{id}/people"),
+    ("POST", "/reviews/{id}/contributions"),
+    ("POST", "/reviews/{id}/contributions/{contribution_id}"),
+    ("GET", "/reviews/{id}/voices"),
+    ("POST", "/reviews/{id}/family"),
+    ("POST", "/reviews/{id}/practitioner-events"),
+    ("GET", "/reviews/{id}/content"),
+    ("POST", "/reviews/{id}/entries"),
+    ("GET", "/reviews/{id}/documents"),
+    ("POST", "/reviews/{id}/documents"),
+    ("GET", "/reviews/{id}/documents/{version_id}"),
+    ("GET", "/reviews/{id}/publication"),
+    ("POST", "/reviews/{id}/identifiers"),
+    ("POST", "/reviews/{id}/public-text"),
+    ("POST", "/reviews/{id}/hold"),
+    ("POST", "/reviews/{id}/publish"),
+    ("GET", "/learning"),
+    ("GET", "/learning/reviews/{id}"),
+    ("GET", "/learning/feed.json"),
+    ("GET", "/learning/feed.atom"),
+    ("GET", "/api/v1/reviews"),
+    ("GET", "/api/v1/reviews/{id}"),
+    ("POST", "/api/v1/reviews/{id}/entries"),
     ("POST", "/cases/{id}/attachments"),
     ("GET", "/cases/{id}/attachments/{attachment_id}"),
     ("GET", "/cases/{id}/edit"),
@@ -539,7 +571,11 @@ const KNOWN_ROUTES: [(&str, &str); 80] = [
     ("GET", "/static/{*file}"),
 ];
 
-const PUBLIC_ROUTES: [&str; 11] = [
+const PUBLIC_ROUTES: [&str; 15] = [
+    "/learning",
+    "/learning/reviews/{id}",
+    "/learning/feed.json",
+    "/learning/feed.atom",
     "/calendar/{file}",
     "/sign-in",
     "/password-reset/{token}",
@@ -589,6 +625,8 @@ on_both_databases!(
                 .replace("{grant_id}", &uuid::Uuid::nil().to_string())
                 .replace("{agency_id}", &uuid::Uuid::nil().to_string())
                 .replace("{key}", "referral")
+                .replace("{contribution_id}", &uuid::Uuid::nil().to_string())
+                .replace("{version_id}", &uuid::Uuid::nil().to_string())
                 .replace("{day}", "2026-12-24")
                 .replace("{code}", "sar");
             let request = if rule.method == "PUT" {

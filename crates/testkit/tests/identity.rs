@@ -428,6 +428,8 @@ on_both_databases!(
                     .replace("{attachment_id}", &uuid::Uuid::nil().to_string())
                     .replace("{agency_id}", &uuid::Uuid::nil().to_string())
                     .replace("{key}", "referral")
+                    .replace("{contribution_id}", &uuid::Uuid::nil().to_string())
+                    .replace("{version_id}", &uuid::Uuid::nil().to_string())
                     .replace("{day}", "2026-12-24")
                     .replace("{code}", "sar");
                 let status = admin.post_raw(&path, &[], true).await.status();

@@ -862,7 +862,7 @@ on_both_databases!(
         let (_, html) = manager.get_text("/").await;
         assert!(html.contains("id=\"clocks\""));
         assert!(html.contains("deadlines overdue"));
-        assert!(html.contains("<span class=\"app-stat__value\">7</span> <span class=\"app-stat__label\">open cases</span>"), "the seven demo cases");
+        assert!(html.contains("<span class=\"app-stat__value\">10</span> <span class=\"app-stat__label\">open cases</span>"), "the ten open demo cases");
         let practitioner = app.sign_in("practitioner@fernbridge.example").await;
         let (status, html) = practitioner.get_text("/").await;
         assert_eq!(status, 200);
@@ -872,7 +872,7 @@ on_both_databases!(
         );
         let police = app.sign_in("police.lead@fernbridge.example").await;
         let (_, html) = police.get_text("/").await;
-        assert!(html.contains("<span class=\"app-stat__value\">5</span> <span class=\"app-stat__label\">open cases</span>"), "only the cases the police are involved in");
+        assert!(html.contains("<span class=\"app-stat__value\">7</span> <span class=\"app-stat__label\">open cases</span>"), "only the cases the police are involved in");
     }
 );
 

@@ -115,6 +115,8 @@ on_both_databases!(
                 "/",
                 "/cases",
                 "/deadlines",
+                "/reviews",
+                "/learning",
                 "/partnerships",
                 "/agencies",
                 "/groups",

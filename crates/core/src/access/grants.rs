@@ -154,6 +154,20 @@ pub async fn get(db: &impl ConnectionTrait, grant_id: Uuid) -> CoreResult<Model>
         .ok_or(CoreError::NotFound)
 }
 
+/// Every grant to one review (its independent reviewers), by id.
+pub async fn of_review(
+    db: &impl ConnectionTrait,
+    review_id: Uuid,
+) -> CoreResult<std::collections::HashMap<Uuid, Model>> {
+    Ok(Entity::find()
+        .filter(Column::ReviewId.eq(review_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|grant| (grant.id, grant))
+        .collect())
+}
+
 /// Every grant the person has held, newest first, revoked ones included.
 pub async fn of_person(db: &impl ConnectionTrait, person_id: Uuid) -> CoreResult<Vec<Model>> {
     Ok(Entity::find()

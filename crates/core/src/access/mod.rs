@@ -185,6 +185,13 @@ impl Actor {
             || self.has_role(Role::Executive)
     }
 
+    /// Holds the independent reviewer role for this review (grants in force only).
+    pub fn is_reviewer_of(&self, review_id: Uuid) -> bool {
+        self.grants.iter().any(|grant| {
+            grant.role == Role::IndependentReviewer && grant.scope == Scope::Review(review_id)
+        })
+    }
+
     fn has_partnership_wide_grant(&self) -> bool {
         self.grants
             .iter()
@@ -217,6 +224,12 @@ pub enum Action {
     ManageCase,
     /// Change review types, the calendar and other settings of the framework.
     ManageSettings,
+    /// Run a review: stages, people, voices, findings and recommendations, documents.
+    ManageReview,
+    /// Send an agency's contribution (agency report, chronology, management review) to a review.
+    ContributeToReview,
+    /// Check and publish a review's public report, or put publication on hold.
+    PublishReview,
 }
 
 /// The record an action touches.
@@ -228,8 +241,15 @@ pub enum Record<'a> {
         person_id: Uuid,
         agency_id: Uuid,
     },
+    /// A review, with the agencies involved in its case.
     Review {
         review_id: Uuid,
+        agency_ids: &'a [Uuid],
+    },
+    /// One agency's contribution to a review.
+    Contribution {
+        review_id: Uuid,
+        agency_id: Uuid,
     },
     /// A case, with the agencies involved in it.
     Case {
@@ -289,15 +309,64 @@ pub fn can(actor: &Actor, action: Action, record: Record<'_>) -> bool {
         (Action::ManageSettings, _) => {
             actor.has_role(BusinessManager) || actor.has_role(SystemAdministrator)
         }
-        (Action::ViewReview, Record::Review { review_id }) => actor.grants.iter().any(|grant| {
-            match grant.scope {
+        // Reviews: the partnership-wide roles that see case content see every review; an
+        // independent reviewer sees the one review they are appointed to, while appointed; an
+        // agency lead sees the reviews of cases their agency is involved in.
+        (
+            Action::ViewReview,
+            Record::Review {
+                review_id,
+                agency_ids,
+            },
+        ) => {
+            actor.grants.iter().any(|grant| match grant.scope {
                 Scope::Review(id) => id == review_id && grant.role == IndependentReviewer,
                 Scope::Partnership => grant.role.sees_case_content(),
-                // Agency-scoped roles see a review through their agency's involvement, which
-                // the reviews domain decides; nothing here grants it.
                 Scope::Agency(_) => false,
-            }
-        }),
+            }) || agency_ids
+                .iter()
+                .any(|agency_id| actor.has_role_for_agency(AgencyLead, *agency_id))
+        }
+        (Action::ViewReview, Record::None) => {
+            actor.has_role(BusinessManager)
+                || actor.has_role(ReviewGroupMember)
+                || actor.has_role(Executive)
+                || actor.has_role(AgencyLead)
+                || actor.has_role(IndependentReviewer)
+        }
+        // The partnership team and the Review Group run reviews; the appointed reviewer writes
+        // theirs.
+        (Action::ManageReview, Record::Review { review_id, .. }) => {
+            actor.has_role(BusinessManager)
+                || actor.has_role(ReviewGroupMember)
+                || actor.is_reviewer_of(review_id)
+        }
+        (Action::ManageReview, Record::None) => {
+            actor.has_role(BusinessManager)
+                || actor.has_role(ReviewGroupMember)
+                || actor.has_role(IndependentReviewer)
+        }
+        // An agency lead sends their own agency's contribution; whoever runs the review may
+        // record any agency's.
+        (
+            Action::ContributeToReview,
+            Record::Contribution {
+                review_id,
+                agency_id,
+            },
+        ) => {
+            actor.has_role(BusinessManager)
+                || actor.has_role(ReviewGroupMember)
+                || actor.is_reviewer_of(review_id)
+                || actor.has_role_for_agency(AgencyLead, agency_id)
+        }
+        (Action::ContributeToReview, Record::None) => {
+            actor.has_role(BusinessManager)
+                || actor.has_role(ReviewGroupMember)
+                || actor.has_role(AgencyLead)
+        }
+        // Publication speaks for the partnership: the business manager only.
+        (Action::PublishReview, _) => actor.has_role(BusinessManager),
         _ => false,
     }
 }
@@ -363,14 +432,16 @@ mod tests {
             &reviewer,
             Action::ViewReview,
             Record::Review {
-                review_id: Uuid::from_u128(50)
+                review_id: Uuid::from_u128(50),
+                agency_ids: &[],
             }
         ));
         assert!(!can(
             &reviewer,
             Action::ViewReview,
             Record::Review {
-                review_id: Uuid::from_u128(51)
+                review_id: Uuid::from_u128(51),
+                agency_ids: &[],
             }
         ));
         assert!(!can(&reviewer, Action::ViewReferenceData, Record::None));
@@ -435,7 +506,8 @@ mod tests {
             &admin,
             Action::ViewReview,
             Record::Review {
-                review_id: Uuid::from_u128(5)
+                review_id: Uuid::from_u128(5),
+                agency_ids: &[],
             }
         ));
         assert!(!Role::SystemAdministrator.sees_case_content());

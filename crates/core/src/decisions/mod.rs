@@ -206,10 +206,14 @@ pub async fn decide(
             review_id = Some(
                 reviews::commission(
                     db,
-                    case_id,
-                    &review_type.code,
-                    decided_on,
-                    Origin::Decision,
+                    reviews::NewReview {
+                        id: None,
+                        case_id,
+                        review_type_code: &review_type.code,
+                        commissioned_on: decided_on,
+                        origin: Origin::Decision,
+                        partnership_id: None,
+                    },
                     now,
                 )
                 .await?

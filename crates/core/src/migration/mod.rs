@@ -6,6 +6,7 @@ mod m0001_reference_data;
 mod m0002_identity;
 mod m0003_notifications;
 mod m0004_case_attachments;
+mod m0005_reviews;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_identity::Migration),
             Box::new(m0003_notifications::Migration),
             Box::new(m0004_case_attachments::Migration),
+            Box::new(m0005_reviews::Migration),
         ]
     }
 }

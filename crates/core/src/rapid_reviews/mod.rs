@@ -310,10 +310,14 @@ pub async fn convert(
         .map_err(|_| CoreError::invalid("review_type", "Choose a type of review to convert to"))?;
     let review = reviews::commission(
         db,
-        full.review.case_id,
-        to_type,
-        on,
-        Origin::RapidReview(id),
+        reviews::NewReview {
+            id: None,
+            case_id: full.review.case_id,
+            review_type_code: to_type,
+            commissioned_on: on,
+            origin: Origin::RapidReview(id),
+            partnership_id: None,
+        },
         now,
     )
     .await?;

@@ -45,7 +45,152 @@ pub struct Config {
     /// The steps of a rapid review (only the serious child safeguarding case has them).
     #[serde(default)]
     pub steps: Vec<Step>,
+    /// The stages a review of this type runs through; empty means the defaults
+    /// ([`default_stages`]), so types stored before stages existed keep working.
+    #[serde(default)]
+    pub stages: Vec<StageSpec>,
 }
+
+impl Config {
+    /// The stages a review of this type runs through, configured or default.
+    pub fn review_stages(&self) -> Vec<StageSpec> {
+        if self.stages.is_empty() {
+            default_stages(&self.clocks)
+        } else {
+            self.stages.clone()
+        }
+    }
+}
+
+/// When a review stage falls due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "from", rename_all = "snake_case")]
+pub enum StageDue {
+    /// No due date of its own.
+    Unscheduled,
+    /// Working days after the review was commissioned (the decision).
+    Commissioning { working_days: u32 },
+    /// Calendar months after commissioning, moved back to the last working day on or before.
+    CommissioningMonths { months: u32 },
+    /// Working days before the planned publication date (for example the pre-publication
+    /// notice to the national panel, 7 working days before).
+    BeforePublication { working_days: u32 },
+    /// The planned publication date itself.
+    Publication,
+    /// Calendar months after publication (the action plan, the assurance check).
+    AfterPublication { months: u32 },
+}
+
+/// One stage of a review, as configured for its type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct StageSpec {
+    /// Stable key; never shown.
+    pub key: String,
+    pub name: String,
+    /// A required stage cannot be skipped: later stages wait for it.
+    pub required: bool,
+    pub due: StageDue,
+}
+
+/// The stages of the framework (seed §4-5), in order, with clocks that fit the statutory
+/// six months from decision to publication.
+pub fn default_stages(clocks: &Clocks) -> Vec<StageSpec> {
+    use StageDue::*;
+    let spec = |key: &str, name: &str, required: bool, due: StageDue| StageSpec {
+        key: key.to_string(),
+        name: name.to_string(),
+        required,
+        due,
+    };
+    let mut stages = vec![
+        spec(
+            "scoping",
+            "Scoping",
+            true,
+            Commissioning { working_days: 10 },
+        ),
+        spec(
+            "terms_of_reference",
+            "Terms of reference agreed",
+            true,
+            Commissioning { working_days: 20 },
+        ),
+        spec(
+            "reviewer_appointed",
+            "Independent reviewer appointed",
+            true,
+            Commissioning { working_days: 20 },
+        ),
+        spec(
+            "panel",
+            "Review panel convened",
+            false,
+            Commissioning { working_days: 25 },
+        ),
+        spec(
+            "information_gathering",
+            "Information gathering (agency reports and chronologies)",
+            true,
+            CommissioningMonths { months: 2 },
+        ),
+        spec(
+            "practitioner_event",
+            "Practitioner event",
+            false,
+            CommissioningMonths { months: 3 },
+        ),
+        spec(
+            "family_involvement",
+            "Family involvement",
+            true,
+            CommissioningMonths { months: 3 },
+        ),
+        spec(
+            "analysis",
+            "Analysis",
+            true,
+            CommissioningMonths { months: 4 },
+        ),
+        spec(
+            "draft_report",
+            "Draft report",
+            true,
+            CommissioningMonths { months: 5 },
+        ),
+        spec(
+            "sign_off",
+            "Sign-off",
+            true,
+            BeforePublication { working_days: 10 },
+        ),
+    ];
+    if let Some(days) = clocks.pre_publication_days {
+        stages.push(spec(
+            PRE_PUBLICATION_NOTICE,
+            "Pre-publication notice to the national panel",
+            true,
+            BeforePublication { working_days: days },
+        ));
+    }
+    stages.push(spec(PUBLICATION, "Publication", true, Publication));
+    stages.push(spec(
+        "action_plan",
+        "Action plan agreed",
+        true,
+        AfterPublication { months: 1 },
+    ));
+    stages.push(spec(
+        "assurance",
+        "Assurance that learning is embedded",
+        false,
+        AfterPublication { months: 12 },
+    ));
+    stages
+}
+
+/// Stage keys the rules read.
+pub const PUBLICATION: &str = "publication";
+pub const PRE_PUBLICATION_NOTICE: &str = "pre_publication_notice";
 
 /// What the criteria answers point to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -153,6 +298,11 @@ pub const DHR: &str = "dhr";
 pub const MAPPA_SCR: &str = "mappa_scr";
 pub const CHILD_DEATH_REVIEW: &str = "child_death_review";
 pub const LEARNING_REVIEW: &str = "learning_review";
+pub const MH_HOMICIDE: &str = "mh_homicide";
+pub const SERIOUS_FURTHER_OFFENCE: &str = "serious_further_offence";
+pub const SINGLE_AGENCY_REVIEW: &str = "single_agency_review";
+pub const PEER_REVIEW: &str = "peer_review";
+pub const MULTI_AGENCY_CASE_REVIEW: &str = "multi_agency_case_review";
 
 fn criterion(key: &str, question: &str) -> Criterion {
     Criterion {
@@ -225,6 +375,7 @@ pub fn defaults() -> Vec<Default> {
                     step("sign_off", "Sign-off by the three statutory partners", 15),
                     step("submission", "Submission to the national panel", 15),
                 ],
+                stages: vec![],
             },
         },
         Default {
@@ -240,6 +391,7 @@ pub fn defaults() -> Vec<Default> {
                     ..Clocks::default()
                 },
                 steps: vec![],
+                stages: vec![],
             },
         },
         Default {
@@ -255,6 +407,7 @@ pub fn defaults() -> Vec<Default> {
                     ..Clocks::default()
                 },
                 steps: vec![],
+                stages: vec![],
             },
         },
         Default {
@@ -286,6 +439,7 @@ pub fn defaults() -> Vec<Default> {
                     ..Clocks::default()
                 },
                 steps: vec![],
+                stages: vec![],
             },
         },
         Default {
@@ -310,6 +464,7 @@ pub fn defaults() -> Vec<Default> {
                     ..Clocks::default()
                 },
                 steps: vec![],
+                stages: vec![],
             },
         },
         Default {
@@ -333,6 +488,7 @@ pub fn defaults() -> Vec<Default> {
                     ..Clocks::default()
                 },
                 steps: vec![],
+                stages: vec![],
             },
         },
         Default {
@@ -347,6 +503,7 @@ pub fn defaults() -> Vec<Default> {
                 )],
                 clocks: Clocks::default(),
                 steps: vec![],
+                stages: vec![],
             },
         },
         Default {
@@ -370,6 +527,82 @@ pub fn defaults() -> Vec<Default> {
                     ..Clocks::default()
                 },
                 steps: vec![],
+                stages: vec![],
+            },
+        },
+        Default {
+            code: MH_HOMICIDE,
+            name: "Mental health homicide review (NHS England)",
+            family: "mental_health",
+            statutory: true,
+            config: Config {
+                criteria: vec![],
+                clocks: Clocks {
+                    report_months: Some(6),
+                    ..Clocks::default()
+                },
+                steps: vec![],
+                stages: vec![],
+            },
+        },
+        Default {
+            code: SERIOUS_FURTHER_OFFENCE,
+            name: "Serious further offence review (probation)",
+            family: "probation",
+            statutory: true,
+            config: Config {
+                criteria: vec![],
+                clocks: Clocks {
+                    report_months: Some(6),
+                    ..Clocks::default()
+                },
+                steps: vec![],
+                stages: vec![],
+            },
+        },
+        Default {
+            code: SINGLE_AGENCY_REVIEW,
+            name: "Single agency learning review",
+            family: "other",
+            statutory: false,
+            config: Config {
+                criteria: vec![],
+                clocks: Clocks {
+                    report_months: Some(3),
+                    ..Clocks::default()
+                },
+                steps: vec![],
+                stages: vec![],
+            },
+        },
+        Default {
+            code: PEER_REVIEW,
+            name: "Peer review",
+            family: "other",
+            statutory: false,
+            config: Config {
+                criteria: vec![],
+                clocks: Clocks {
+                    report_months: Some(3),
+                    ..Clocks::default()
+                },
+                steps: vec![],
+                stages: vec![],
+            },
+        },
+        Default {
+            code: MULTI_AGENCY_CASE_REVIEW,
+            name: "Multi-agency case review",
+            family: "other",
+            statutory: false,
+            config: Config {
+                criteria: vec![],
+                clocks: Clocks {
+                    report_months: Some(4),
+                    ..Clocks::default()
+                },
+                steps: vec![],
+                stages: vec![],
             },
         },
     ]

@@ -5,6 +5,7 @@ pub mod calendar;
 pub mod groups;
 pub mod notifications;
 pub mod partnerships;
+pub mod reviews;
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
@@ -27,6 +28,7 @@ use crate::error::{ApiError, AppError, ErrorBody};
     tags(
         (name = "reference data", description = "Partnerships, agencies and groups"),
         (name = "notifications", description = "Cases notified to the partnership, their deadlines and the Review Group's decisions"),
+        (name = "reviews", description = "Reviews of every type: stages, contributions, findings and recommendations"),
         (name = "calendar", description = "Working-day arithmetic"),
         (name = "operations", description = "Health, readiness and metrics"),
     )

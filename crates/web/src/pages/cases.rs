@@ -505,6 +505,7 @@ struct DecisionRow {
 }
 
 struct ReviewRow {
+    id: String,
     review_type: String,
     commissioned_on: String,
     status: String,
@@ -664,12 +665,13 @@ pub async fn case_page(
         .reviews
         .iter()
         .map(|r| ReviewRow {
+            id: r.id.to_string(),
             review_type: type_names
                 .get(&r.review_type_code)
                 .cloned()
                 .unwrap_or_default(),
             commissioned_on: r.commissioned_on.format("%-d %B %Y").to_string(),
-            status: r.status.clone(),
+            status: r.status.replace('_', " "),
             converted_from: if r.converted_from_rapid_review_id.is_some() {
                 "Converted from the rapid review".to_string()
             } else if r.converted_from_review_id.is_some() {

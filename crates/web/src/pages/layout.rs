@@ -10,10 +10,12 @@ use crate::context;
 use crate::error::{AppError, PageError, PageResult};
 
 /// The sections of the service navigation, each shown only to those allowed its action.
-const SECTIONS: [(&str, &str, Option<Action>); 10] = [
+const SECTIONS: [(&str, &str, Option<Action>); 12] = [
     ("/", "Dashboard", Some(Action::ViewDashboard)),
     ("/cases", "Cases", Some(Action::ViewCase)),
     ("/deadlines", "Deadlines", Some(Action::ViewCase)),
+    ("/reviews", "Reviews", Some(Action::ViewReview)),
+    ("/learning", "Published learning", None),
     (
         "/partnerships",
         "Partnerships",
@@ -47,6 +49,8 @@ pub struct Layout {
     pub csrf_token: String,
     /// Field errors, shown in the error summary above the heading.
     pub errors: Vec<FieldError>,
+    /// What the person typed into a refused form, shown again so nothing is lost.
+    pub values: Vec<(String, String)>,
 }
 
 impl Layout {
@@ -82,7 +86,38 @@ impl Layout {
                 .map(|viewer| viewer.csrf_token)
                 .unwrap_or_default(),
             errors: Vec::new(),
+            values: Vec::new(),
         }
+    }
+
+    /// The same layout with the values of a refused form.
+    pub fn with_values(mut self, values: Vec<(String, String)>) -> Self {
+        self.values = values;
+        self
+    }
+
+    /// What was typed into the field of a refused form, or "".
+    pub fn value(&self, field: &str) -> &str {
+        self.value_or(field, "")
+    }
+
+    /// What was typed into the field of a refused form, or `default` when the form was not sent.
+    pub fn value_or<'a>(&'a self, field: &str, default: &'a str) -> &'a str {
+        if self.values.is_empty() {
+            return default;
+        }
+        self.values
+            .iter()
+            .find(|(key, _)| key == field)
+            .map(|(_, value)| value.as_str())
+            .unwrap_or(default)
+    }
+
+    /// Whether a value of a refused form's field (a ticked box, a chosen option) was sent.
+    pub fn sent(&self, field: &str, value: &str) -> bool {
+        self.values
+            .iter()
+            .any(|(key, sent)| key == field && sent == value)
     }
 
     /// The same layout with a CSRF token for an anonymous form (sign-in).

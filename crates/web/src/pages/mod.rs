@@ -17,8 +17,12 @@ pub mod decisions;
 pub mod forms;
 pub mod groups;
 pub mod layout;
+pub mod learning;
 pub mod partnerships;
 pub mod rapid_reviews;
+pub mod review_documents;
+pub mod review_list;
+pub mod reviews;
 pub mod sign_in;
 pub mod tokens;
 

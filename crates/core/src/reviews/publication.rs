@@ -1,0 +1,391 @@
+//! Publication of a review's anonymised public summary and report. Before publication the
+//! public text is checked against every name, date of birth, address, postcode, school and
+//! reference recorded on the case and the review, and publication is refused while any appear;
+//! a person then confirms a motivated-intruder check (with a second factor, checked by the
+//! caller). Parallel processes (an inquest, a criminal trial) can hold publication. Published
+//! reviews are public: the learning page and its feeds need no sign-in.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::entity::prelude::*;
+use sea_orm::{ConnectionTrait, QueryOrder, Set};
+use serde::Serialize;
+
+use super::stages;
+use crate::anonymise::{self, Hit, Identifier};
+use crate::calendar::Calendar;
+use crate::error::{CoreError, CoreResult};
+use crate::review_types::{PRE_PUBLICATION_NOTICE, PUBLICATION};
+use crate::{FieldError, cases, validate};
+
+/// Identifiers recorded on a case (besides the subject's name and date of birth, which the case
+/// itself holds): family names, addresses, postcodes, schools, other references.
+pub mod identifiers {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "case_identifiers")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub case_id: Uuid,
+        pub kind: String,
+        pub value: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub const IDENTIFIER_KINDS: [(&str, &str); 6] = [
+    ("name", "Name"),
+    ("date_of_birth", "Date of birth"),
+    ("address", "Address"),
+    ("postcode", "Postcode"),
+    ("school", "School"),
+    ("reference", "Reference"),
+];
+
+/// Records something that identifies a person and must never be published.
+pub async fn add_identifier(
+    db: &impl ConnectionTrait,
+    case_id: Uuid,
+    kind: &str,
+    value: &str,
+) -> CoreResult<identifiers::Model> {
+    let mut errors = Vec::new();
+    if !IDENTIFIER_KINDS.iter().any(|(key, _)| *key == kind) {
+        errors.push(FieldError::new(
+            "kind",
+            "Choose what kind of identifier this is",
+        ));
+    }
+    let value = validate::required_text("value", value, 200, &mut errors);
+    if kind == "date_of_birth" && errors.is_empty() {
+        cases::parse_date("value", &value, &mut errors);
+    }
+    if !errors.is_empty() {
+        return Err(CoreError::Invalid(errors));
+    }
+    Ok(identifiers::Entity::insert(identifiers::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        case_id: Set(case_id),
+        kind: Set(kind.to_string()),
+        value: Set(value),
+    })
+    .exec_with_returning(db)
+    .await?)
+}
+
+pub async fn identifiers_of_case(
+    db: &impl ConnectionTrait,
+    case_id: Uuid,
+) -> CoreResult<Vec<identifiers::Model>> {
+    Ok(identifiers::Entity::find()
+        .filter(identifiers::Column::CaseId.eq(case_id))
+        .order_by_asc(identifiers::Column::Kind)
+        .order_by_asc(identifiers::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// Everything recorded on the case and the review that must not appear in public text.
+pub async fn gather(
+    db: &impl ConnectionTrait,
+    review: &super::Model,
+) -> CoreResult<Vec<Identifier>> {
+    let case = cases::get(db, review.case_id).await?.case;
+    let mut found = vec![Identifier::Reference(case.reference.clone())];
+    if let Some(name) = &case.subject_name {
+        found.push(Identifier::Name(name.clone()));
+    }
+    if let Some(dob) = case.subject_dob {
+        found.push(Identifier::DateOfBirth(dob));
+    }
+    if let Some(reference) = &review.reference {
+        found.push(Identifier::Reference(reference.clone()));
+    }
+    for row in identifiers_of_case(db, case.id).await? {
+        found.push(match row.kind.as_str() {
+            "name" => Identifier::Name(row.value),
+            "date_of_birth" => match NaiveDate::parse_from_str(&row.value, "%Y-%m-%d") {
+                Ok(date) => Identifier::DateOfBirth(date),
+                Err(_) => Identifier::Reference(row.value),
+            },
+            "address" => Identifier::Address(row.value),
+            "postcode" => Identifier::Postcode(row.value),
+            "school" => Identifier::School(row.value),
+            _ => Identifier::Reference(row.value),
+        });
+    }
+    // Family members named in the review, in every review of the case.
+    for sibling in super::of_case(db, case.id).await? {
+        for contact in super::voices::family_of(db, sibling.id).await? {
+            if let Some(name) = contact.name {
+                found.push(Identifier::Name(name));
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// One identifier found in one field of the public text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Finding {
+    /// The field it was found in: public_title, public_summary or public_report.
+    pub field: String,
+    /// name, date_of_birth, address, postcode, school or reference.
+    #[schema(value_type = String)]
+    pub kind: anonymise::Kind,
+    /// Character offset in that field.
+    pub offset: usize,
+    /// The words found, as written.
+    pub found: String,
+}
+
+impl Finding {
+    /// "a name (“Quinn”) in the public summary at character 12".
+    pub fn describe(&self) -> String {
+        format!(
+            "{} (“{}”) in the {} at character {}",
+            self.kind.label(),
+            self.found,
+            self.field.replace('_', " "),
+            self.offset + 1
+        )
+    }
+}
+
+/// Checks the review's public text; an empty list means nothing identifying was found.
+pub async fn check(db: &impl ConnectionTrait, review: &super::Model) -> CoreResult<Vec<Finding>> {
+    let identifiers = gather(db, review).await?;
+    let mut findings = Vec::new();
+    for (field, text) in [
+        ("public_title", &review.public_title),
+        ("public_summary", &review.public_summary),
+        ("public_report", &review.public_report),
+    ] {
+        for Hit {
+            kind,
+            offset,
+            found,
+        } in anonymise::check(text, &identifiers)
+        {
+            findings.push(Finding {
+                field: field.to_string(),
+                kind,
+                offset,
+                found,
+            });
+        }
+    }
+    Ok(findings)
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct PublicTextInput {
+    #[serde(default)]
+    pub public_title: String,
+    #[serde(default)]
+    pub public_summary: String,
+    #[serde(default)]
+    pub public_report: String,
+}
+
+/// Saves the public text (drafting is allowed with identifiers in it; publishing is not).
+pub async fn save_public_text(
+    db: &impl ConnectionTrait,
+    review_id: Uuid,
+    input: &PublicTextInput,
+    version: i32,
+    now: DateTime<Utc>,
+) -> CoreResult<super::Model> {
+    let review = super::get(db, review_id).await?;
+    if review.published_on.is_some() {
+        return Err(CoreError::invalid(
+            "public_summary",
+            "The review is published: its public text can no longer change",
+        ));
+    }
+    let mut errors = Vec::new();
+    let title = validate::required_text("public_title", &input.public_title, 200, &mut errors);
+    let summary =
+        validate::required_text("public_summary", &input.public_summary, 10_000, &mut errors);
+    let report = input.public_report.trim().to_string();
+    if report.chars().count() > 200_000 {
+        errors.push(FieldError::new(
+            "public_report",
+            "The report must be 200,000 characters or fewer",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(CoreError::Invalid(errors));
+    }
+    super::bump(db, &review, version, now, |active| {
+        active.public_title = Set(title);
+        active.public_summary = Set(summary);
+        active.public_report = Set(report);
+    })
+    .await
+}
+
+/// Puts publication on hold for a parallel process, or lifts the hold (`reason` empty).
+pub async fn set_hold(
+    db: &impl ConnectionTrait,
+    review_id: Uuid,
+    reason: &str,
+    version: i32,
+    now: DateTime<Utc>,
+) -> CoreResult<super::Model> {
+    let review = super::get(db, review_id).await?;
+    let reason = reason.trim();
+    if reason.chars().count() > 2_000 {
+        return Err(CoreError::invalid(
+            "hold_reason",
+            "The reason must be 2,000 characters or fewer",
+        ));
+    }
+    let hold = (!reason.is_empty()).then(|| reason.to_string());
+    super::bump(db, &review, version, now, |active| {
+        active.hold_reason = Set(hold);
+    })
+    .await
+}
+
+/// What the person publishing confirms.
+#[derive(Debug, Clone, Default)]
+pub struct Confirmation {
+    /// They read the text as a motivated intruder would and found nothing that identifies.
+    pub intruder_check: bool,
+    /// Why publication is late, when it is.
+    pub late_reason: String,
+}
+
+/// Publishes the review today. Refused, with what and where, while: publication is on hold;
+/// the public summary is missing; any identifier appears in the public text; a required stage
+/// before publication is open; the pre-publication notice was not given early enough; or the
+/// motivated-intruder check is not confirmed. The caller has checked the second factor.
+pub async fn publish(
+    db: &impl ConnectionTrait,
+    review_id: Uuid,
+    confirmation: &Confirmation,
+    by: Uuid,
+    calendar: &Calendar,
+    now: DateTime<Utc>,
+) -> CoreResult<super::Model> {
+    let today = now.date_naive();
+    let review = super::get(db, review_id).await?;
+    if review.published_on.is_some() {
+        return Err(CoreError::invalid(
+            "publish",
+            "The review is already published",
+        ));
+    }
+    let mut errors = Vec::new();
+    if let Some(reason) = &review.hold_reason {
+        errors.push(FieldError::new(
+            "hold_reason",
+            format!("Publication is on hold: {reason}. Lift the hold first"),
+        ));
+    }
+    if review.public_summary.trim().is_empty() || review.public_title.trim().is_empty() {
+        errors.push(FieldError::new(
+            "public_summary",
+            "Write the public title and summary before publishing",
+        ));
+    }
+    for finding in check(db, &review).await? {
+        errors.push(FieldError::new(
+            finding.field.clone(),
+            format!("Remove {} before publishing", finding.describe()),
+        ));
+    }
+    let all = stages::of_review(db, review_id).await?;
+    if let Some(publication) = all.iter().find(|stage| stage.stage_key == PUBLICATION)
+        && let Some(missing) = stages::missing_before(&all, publication)
+    {
+        errors.push(FieldError::new(
+            "stage",
+            format!(
+                "Complete “{}” first: it is a required stage before publication",
+                missing.name
+            ),
+        ));
+    }
+    let config = crate::review_types::store::get(db, &review.review_type_code)
+        .await?
+        .config();
+    if let Some(days) = config.clocks.pre_publication_days {
+        let notice = all
+            .iter()
+            .find(|stage| stage.stage_key == PRE_PUBLICATION_NOTICE)
+            .and_then(|stage| stage.completed_on);
+        let earliest = notice.map(|on| calendar.add_working_days(on, days).date);
+        if earliest.is_some_and(|earliest| today < earliest) {
+            errors.push(FieldError::new(
+                "stage",
+                format!(
+                    "The national panel must have the report {days} working days before publication: publish on or after {}",
+                    earliest.map(|d| d.format("%-d %B %Y").to_string()).unwrap_or_default()
+                ),
+            ));
+        }
+    }
+    if !confirmation.intruder_check {
+        errors.push(FieldError::new(
+            "intruder_check",
+            "Confirm that you read the public text as a motivated intruder would, and nothing identifies anyone",
+        ));
+    }
+    let due = all
+        .iter()
+        .find(|stage| stage.stage_key == PUBLICATION)
+        .and_then(|stage| stage.due_on);
+    let late_reason = confirmation.late_reason.trim();
+    if due.is_some_and(|due| today > due) && late_reason.is_empty() {
+        errors.push(FieldError::new(
+            "late_reason",
+            format!(
+                "Publication is {} working days after its due date: record why (regulation 14 monitoring)",
+                due.map(|due| calendar.working_days_until(due, today)).unwrap_or_default()
+            ),
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(CoreError::Invalid(errors));
+    }
+    let published = super::bump(db, &review, review.version, now, |active| {
+        active.published_on = Set(Some(today));
+        active.published_by = Set(Some(by));
+        active.intruder_check_by = Set(Some(by));
+    })
+    .await?;
+    stages::complete_publication(
+        db,
+        review_id,
+        today,
+        (!late_reason.is_empty()).then(|| late_reason.to_string()),
+    )
+    .await?;
+    super::get(db, published.id).await
+}
+
+/// Published reviews, newest first: the public learning page and its feeds.
+pub async fn published(db: &impl ConnectionTrait) -> CoreResult<Vec<super::Model>> {
+    Ok(super::Entity::find()
+        .filter(super::Column::PublishedOn.is_not_null())
+        .order_by_desc(super::Column::PublishedOn)
+        .order_by_desc(super::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// One published review, or not found (an unpublished review does not exist publicly).
+pub async fn published_one(db: &impl ConnectionTrait, id: Uuid) -> CoreResult<super::Model> {
+    let review = super::get(db, id).await?;
+    if review.published_on.is_none() {
+        return Err(CoreError::NotFound);
+    }
+    Ok(review)
+}

@@ -1,0 +1,198 @@
+//! The public learning page: published reviews, their anonymised summaries and reports, and an
+//! open feed (JSON Feed and Atom). No sign-in; only what was published appears here.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+use learnloop_core::review_types;
+use learnloop_core::reviews::{self, publication};
+use serde::Serialize;
+
+use super::layout::{Layout, render};
+use super::parse_id;
+use crate::error::{AppError, PageError, PageResult};
+use crate::state::AppState;
+
+struct Item {
+    id: String,
+    title: String,
+    type_name: String,
+    published_on: String,
+    published_iso: String,
+    summary: String,
+}
+
+async fn items(state: &AppState) -> Result<Vec<(Item, reviews::Model)>, PageError> {
+    let txn = state.db.read().await?;
+    let types = review_types::store::list(&txn).await?;
+    Ok(publication::published(&txn)
+        .await?
+        .into_iter()
+        .map(|review| {
+            let item = Item {
+                id: review.id.to_string(),
+                title: review.public_title.clone(),
+                type_name: types
+                    .iter()
+                    .find(|t| t.code == review.review_type_code)
+                    .map(|t| t.name.clone())
+                    .unwrap_or_default(),
+                published_on: review
+                    .published_on
+                    .map(|d| d.format("%-d %B %Y").to_string())
+                    .unwrap_or_default(),
+                published_iso: review
+                    .published_on
+                    .map(|d| d.format("%Y-%m-%dT00:00:00Z").to_string())
+                    .unwrap_or_default(),
+                summary: review.public_summary.clone(),
+            };
+            (item, review)
+        })
+        .collect())
+}
+
+#[derive(Template)]
+#[template(path = "pages/learning.html")]
+struct LearningPage {
+    layout: Layout,
+    items: Vec<Item>,
+}
+
+pub async fn list(State(state): State<AppState>) -> PageResult<Html<String>> {
+    let items = items(&state)
+        .await?
+        .into_iter()
+        .map(|(item, _)| item)
+        .collect();
+    render(&LearningPage {
+        layout: Layout::new("Published reviews and learning", "/learning"),
+        items,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "pages/learning_review.html")]
+struct ReviewPage {
+    layout: Layout,
+    item: Item,
+    summary_paragraphs: Vec<String>,
+    report_paragraphs: Vec<String>,
+}
+
+fn paragraphs(text: &str) -> Vec<String> {
+    text.split("\n\n")
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> PageResult<Html<String>> {
+    let id = parse_id(&id)?;
+    let (item, review) = items(&state)
+        .await?
+        .into_iter()
+        .find(|(_, review)| review.id == id)
+        .ok_or(PageError(AppError::not_found()))?;
+    render(&ReviewPage {
+        layout: Layout::new(item.title.clone(), "/learning"),
+        summary_paragraphs: paragraphs(&review.public_summary),
+        report_paragraphs: paragraphs(&review.public_report),
+        item,
+    })
+}
+
+#[derive(Serialize)]
+struct JsonFeed {
+    version: &'static str,
+    title: String,
+    home_page_url: String,
+    feed_url: String,
+    items: Vec<JsonItem>,
+}
+
+#[derive(Serialize)]
+struct JsonItem {
+    id: String,
+    url: String,
+    title: String,
+    summary: String,
+    content_text: String,
+    date_published: String,
+    tags: Vec<String>,
+}
+
+fn base(state: &AppState) -> String {
+    state.settings.public_url.trim_end_matches('/').to_string()
+}
+
+/// JSON Feed 1.1.
+pub async fn feed_json(State(state): State<AppState>) -> PageResult<Response> {
+    let base = base(&state);
+    let feed = JsonFeed {
+        version: "https://jsonfeed.org/version/1.1",
+        title: format!("{}: published reviews", crate::context::current().team_name),
+        home_page_url: format!("{base}/learning"),
+        feed_url: format!("{base}/learning/feed.json"),
+        items: items(&state)
+            .await?
+            .into_iter()
+            .map(|(item, review)| JsonItem {
+                url: format!("{base}/learning/reviews/{}", item.id),
+                id: format!("{base}/learning/reviews/{}", item.id),
+                title: item.title,
+                summary: item.summary,
+                content_text: review.public_report,
+                date_published: item.published_iso,
+                tags: vec![item.type_name],
+            })
+            .collect(),
+    };
+    Ok((
+        [(header::CONTENT_TYPE, "application/feed+json")],
+        serde_json::to_string(&feed).unwrap_or_default(),
+    )
+        .into_response())
+}
+
+fn xml(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
+}
+
+/// Atom 1.0.
+pub async fn feed_atom(State(state): State<AppState>) -> PageResult<Response> {
+    let base = base(&state);
+    let all = items(&state).await?;
+    let updated = all
+        .first()
+        .map(|(item, _)| item.published_iso.clone())
+        .unwrap_or_else(|| "2018-01-01T00:00:00Z".to_string());
+    let mut out = format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n<title>{}</title>\n<id>{base}/learning</id>\n<link href=\"{base}/learning\"/>\n<link rel=\"self\" href=\"{base}/learning/feed.atom\"/>\n<updated>{updated}</updated>\n",
+        xml(&format!(
+            "{}: published reviews",
+            crate::context::current().team_name
+        )),
+    );
+    for (item, _) in all {
+        out.push_str(&format!(
+            "<entry>\n<title>{}</title>\n<id>{base}/learning/reviews/{}</id>\n<link href=\"{base}/learning/reviews/{}\"/>\n<updated>{}</updated>\n<category term=\"{}\"/>\n<summary>{}</summary>\n</entry>\n",
+            xml(&item.title),
+            item.id,
+            item.id,
+            item.published_iso,
+            xml(&item.type_name),
+            xml(&item.summary),
+        ));
+    }
+    out.push_str("</feed>\n");
+    Ok(([(header::CONTENT_TYPE, "application/atom+xml")], out).into_response())
+}
