@@ -173,7 +173,7 @@ async function fillChildDeath(page, { pseudonym, awareOn, realName }) {
   await page.locator('#subject_name').fill(realName);
 }
 
-test('the business manager sees Cases, Deadlines and Settings in the navigation', async ({
+test('the business manager sees Cases, Deadlines, Reviews, Actions and Settings in the navigation', async ({
   page,
 }) => {
   const response = await page.goto('/');
@@ -184,6 +184,9 @@ test('the business manager sees Cases, Deadlines and Settings in the navigation'
     'Dashboard',
     'Cases',
     'Deadlines',
+    'Reviews',
+    'Actions',
+    'Published learning',
     'Partnerships',
     'Agencies',
     'Groups',

@@ -129,7 +129,34 @@ pub async fn serve(settings: Settings, with_demo: bool) -> Result<(), String> {
     let listener = TcpListener::bind(settings.bind)
         .await
         .map_err(|error| format!("cannot listen on {}: {error}", settings.bind))?;
-    let state = AppState::new(db.clone(), web_settings(&settings)).await;
+    let clock: std::sync::Arc<dyn learnloop_core::clock::Clock> = match &settings.clock_offset_file
+    {
+        Some(file) => {
+            tracing::warn!(file = %file.display(), "the clock follows an offset file: for browser tests only");
+            std::sync::Arc::new(learnloop_core::clock::FileOffsetClock { file: file.clone() })
+        }
+        None => std::sync::Arc::new(learnloop_core::clock::SystemClock),
+    };
+    let state = AppState::with_clock(db.clone(), web_settings(&settings), clock.clone()).await;
+    if settings.reminder_interval_seconds > 0 {
+        let worker = learnloop_core::reminders::Worker {
+            db: db.clone(),
+            clock,
+            mailer: match settings.mailer.as_str() {
+                "smtp" => learnloop_core::mail::Mailer::Smtp(learnloop_core::mail::smtp::Relay {
+                    host: settings.smtp_host.clone(),
+                    port: settings.smtp_port,
+                }),
+                _ => learnloop_core::mail::Mailer::Log,
+            },
+            from: settings.mail_from.clone(),
+            public_url: settings.public_url.clone(),
+            name: format!("{}-{}", settings.bind, std::process::id()),
+        };
+        tokio::spawn(worker.run(std::time::Duration::from_secs(
+            settings.reminder_interval_seconds,
+        )));
+    }
     if !settings.assets_dir.join("app.css").is_file() {
         tracing::warn!(assets_dir = %settings.assets_dir.display(), "no compiled CSS found: run scripts/build-assets");
     }

@@ -45,6 +45,17 @@ pub struct Settings {
     pub session_idle_minutes: i64,
     /// A session ends this many hours after sign-in, however active.
     pub session_absolute_hours: i64,
+    /// How emails leave: "log" (development: kept in the outbox page, ids in the log) or
+    /// "smtp" (through `smtp_host`:`smtp_port`).
+    pub mailer: String,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    /// The sender of reminders and digests.
+    pub mail_from: String,
+    /// Seconds between rounds of reminders and sending; 0 turns the background worker off.
+    pub reminder_interval_seconds: u64,
+    /// Browser tests only: a file holding a number of days to move the clock on by.
+    pub clock_offset_file: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -61,11 +72,23 @@ impl Default for Settings {
             public_url: "http://127.0.0.1:8080".to_string(),
             session_idle_minutes: 30,
             session_absolute_hours: 12,
+            mailer: "log".to_string(),
+            smtp_host: "127.0.0.1".to_string(),
+            smtp_port: 25,
+            mail_from: "learnloop@localhost".to_string(),
+            reminder_interval_seconds: 300,
+            clock_offset_file: None,
         }
     }
 }
 
-const ENV_KEYS: [&str; 11] = [
+const ENV_KEYS: [&str; 17] = [
+    "mailer",
+    "smtp_host",
+    "smtp_port",
+    "mail_from",
+    "reminder_interval_seconds",
+    "clock_offset_file",
     "files_dir",
     "bind",
     "database",
@@ -126,6 +149,12 @@ impl Settings {
                 "invalid settings: session_absolute_hours must be between 1 and 168".to_string(),
             );
         }
+        if self.mailer != "log" && self.mailer != "smtp" {
+            return Err("invalid settings: mailer must be \"log\" or \"smtp\"".to_string());
+        }
+        if self.mail_from.contains(['\r', '\n', '<', '>']) || !self.mail_from.contains('@') {
+            return Err("invalid settings: mail_from must be an email address".to_string());
+        }
         Ok(self)
     }
 
@@ -141,7 +170,7 @@ impl Settings {
 
 fn toml_lines(settings: &Settings) -> String {
     format!(
-        "bind = \"{}\"\ndatabase = \"{}\"\nlog_format = \"{}\"\nlog_level = \"{}\"\nassets_dir = \"{}\"\nmax_body_bytes = {}\nfiles_dir = \"{}\"\nsecure_cookies = {}\npublic_url = \"{}\"\nsession_idle_minutes = {}\nsession_absolute_hours = {}\n",
+        "bind = \"{}\"\ndatabase = \"{}\"\nlog_format = \"{}\"\nlog_level = \"{}\"\nassets_dir = \"{}\"\nmax_body_bytes = {}\nfiles_dir = \"{}\"\nsecure_cookies = {}\npublic_url = \"{}\"\nsession_idle_minutes = {}\nsession_absolute_hours = {}\nmailer = \"{}\"\nsmtp_host = \"{}\"\nsmtp_port = {}\nmail_from = \"{}\"\nreminder_interval_seconds = {}\n",
         settings.bind,
         settings.database.clone().unwrap_or_default(),
         match settings.log_format {
@@ -155,7 +184,12 @@ fn toml_lines(settings: &Settings) -> String {
         settings.secure_cookies,
         settings.public_url,
         settings.session_idle_minutes,
-        settings.session_absolute_hours
+        settings.session_absolute_hours,
+        settings.mailer,
+        settings.smtp_host,
+        settings.smtp_port,
+        settings.mail_from,
+        settings.reminder_interval_seconds
     )
 }
 

@@ -57,3 +57,22 @@ impl Clock for ManualClock {
 pub fn truncate(at: DateTime<Utc>) -> DateTime<Utc> {
     at.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(at)
 }
+
+/// The system clock moved on by a number of days read from a file at each call: for browser
+/// tests that need to see a date a year ahead (an assurance check falling due). Only used when
+/// the `clock_offset_file` setting names a file; never in production.
+#[derive(Debug)]
+pub struct FileOffsetClock {
+    pub file: std::path::PathBuf,
+}
+
+impl Clock for FileOffsetClock {
+    fn now(&self) -> DateTime<Utc> {
+        let days = std::fs::read_to_string(&self.file)
+            .ok()
+            .and_then(|text| text.trim().parse::<i64>().ok())
+            .filter(|days| (-36_500..=36_500).contains(days))
+            .unwrap_or(0);
+        truncate(Utc::now() + TimeDelta::days(days))
+    }
+}

@@ -3,6 +3,7 @@
 //! role. Every name here is invented. Seeding is idempotent: records are found by their codes
 //! and email addresses before anything is created.
 
+mod actions;
 mod reviews;
 
 use chrono::{DateTime, Utc};
@@ -393,6 +394,7 @@ pub async fn seed(db: &impl ConnectionTrait, now: DateTime<Utc>) -> CoreResult<D
         .await?
         .ok_or(crate::CoreError::NotFound)?;
     reviews::seed(db, now, manager.id).await?;
+    actions::seed(db, now, manager.id).await?;
     Ok(DemoSummary {
         partnerships: partnerships::list(db).await?.len(),
         agencies: agencies::count(db).await? as usize,

@@ -4,6 +4,7 @@
 //! its types and rules, then its store functions, which take a connection or transaction.
 
 pub mod access;
+pub mod actions;
 pub mod agencies;
 pub mod anonymise;
 pub mod audit;
@@ -17,10 +18,12 @@ pub mod demo;
 pub mod error;
 pub mod groups;
 pub mod identity;
+pub mod mail;
 pub mod migration;
 pub mod partnerships;
 pub mod people;
 pub mod rapid_reviews;
+pub mod reminders;
 pub mod review_types;
 pub mod reviews;
 pub mod settings;

@@ -116,6 +116,7 @@ on_both_databases!(
                 "/cases",
                 "/deadlines",
                 "/reviews",
+                "/actions",
                 "/learning",
                 "/partnerships",
                 "/agencies",

@@ -230,6 +230,15 @@ pub enum Action {
     ContributeToReview,
     /// Check and publish a review's public report, or put publication on hold.
     PublishReview,
+    /// See actions and action plans (an agency lead: their own agency's).
+    ViewActions,
+    /// Add progress updates to an action (an agency lead: their own agency's).
+    UpdateAction,
+    /// Create actions and plans, import trackers, change the reminder settings.
+    ManageActions,
+    /// Sign off completed actions and plans, record assurance checks (the partnership team;
+    /// members of a plan's overseeing group also may, which the actions domain decides).
+    SignOffActions,
 }
 
 /// The record an action touches.
@@ -249,6 +258,10 @@ pub enum Record<'a> {
     /// One agency's contribution to a review.
     Contribution {
         review_id: Uuid,
+        agency_id: Uuid,
+    },
+    /// An action, with the agency that owns it.
+    Action {
         agency_id: Uuid,
     },
     /// A case, with the agencies involved in it.
@@ -367,6 +380,33 @@ pub fn can(actor: &Actor, action: Action, record: Record<'_>) -> bool {
         }
         // Publication speaks for the partnership: the business manager only.
         (Action::PublishReview, _) => actor.has_role(BusinessManager),
+        // Actions: the partnership team and executives see all; an agency lead sees and updates
+        // their own agency's.
+        (Action::ViewActions, Record::Action { agency_id }) => {
+            actor.has_role(BusinessManager)
+                || actor.has_role(ReviewGroupMember)
+                || actor.has_role(Executive)
+                || actor.has_role_for_agency(AgencyLead, agency_id)
+        }
+        (Action::ViewActions, Record::None) => {
+            actor.has_role(BusinessManager)
+                || actor.has_role(ReviewGroupMember)
+                || actor.has_role(Executive)
+                || actor.has_role(AgencyLead)
+        }
+        (Action::UpdateAction, Record::Action { agency_id }) => {
+            actor.has_role(BusinessManager)
+                || actor.has_role(ReviewGroupMember)
+                || actor.has_role_for_agency(AgencyLead, agency_id)
+        }
+        (Action::UpdateAction, Record::None) => {
+            actor.has_role(BusinessManager)
+                || actor.has_role(ReviewGroupMember)
+                || actor.has_role(AgencyLead)
+        }
+        (Action::ManageActions, _) | (Action::SignOffActions, _) => {
+            actor.has_role(BusinessManager) || actor.has_role(ReviewGroupMember)
+        }
         _ => false,
     }
 }

@@ -7,6 +7,7 @@ mod m0002_identity;
 mod m0003_notifications;
 mod m0004_case_attachments;
 mod m0005_reviews;
+mod m0006_actions;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_notifications::Migration),
             Box::new(m0004_case_attachments::Migration),
             Box::new(m0005_reviews::Migration),
+            Box::new(m0006_actions::Migration),
         ]
     }
 }

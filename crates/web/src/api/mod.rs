@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1`, described by OpenAPI 3.1 generated from the handlers.
 
+pub mod actions;
 pub mod agencies;
 pub mod calendar;
 pub mod groups;
@@ -28,6 +29,7 @@ use crate::error::{ApiError, AppError, ErrorBody};
     tags(
         (name = "reference data", description = "Partnerships, agencies and groups"),
         (name = "notifications", description = "Cases notified to the partnership, their deadlines and the Review Group's decisions"),
+        (name = "actions", description = "Actions and their progress updates"),
         (name = "reviews", description = "Reviews of every type: stages, contributions, findings and recommendations"),
         (name = "calendar", description = "Working-day arithmetic"),
         (name = "operations", description = "Health, readiness and metrics"),

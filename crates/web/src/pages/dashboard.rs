@@ -5,6 +5,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Html;
 use learnloop_core::access::{Action, Record, can};
+use learnloop_core::actions::{Rag, Rules, tracker};
 use learnloop_core::deadlines::State as DeadlineState;
 use learnloop_core::{agencies, audit, calendar, groups, partnerships, people};
 
@@ -24,11 +25,18 @@ struct Clocks {
     due_soon: usize,
 }
 
+/// Actions by RAG, over the actions the viewer may see, in all and by owner agency.
+struct ActionCounts {
+    totals: Vec<(Rag, u64)>,
+    by_agency: Vec<(String, String, Vec<u64>)>,
+}
+
 #[derive(Template)]
 #[template(path = "pages/dashboard.html")]
 struct DashboardPage {
     layout: Layout,
     clocks: Option<Clocks>,
+    actions: Option<ActionCounts>,
     partnerships: Vec<partnerships::Partnership>,
     agency_count: u64,
     group_count: u64,
@@ -69,9 +77,57 @@ pub async fn show(
     } else {
         None
     };
+    let actions = if can(&signed_in.actor, Action::ViewActions, Record::None) {
+        let today = now.date_naive();
+        let rules = Rules::load(&txn).await?;
+        let scope = super::actions::scope(&signed_in.actor);
+        let counts =
+            tracker::counts(&txn, scope.as_deref(), today, rules.remind_days_before).await?;
+        let names: std::collections::HashMap<uuid::Uuid, String> = agencies::list(&txn)
+            .await?
+            .into_iter()
+            .map(|a| (a.id, a.name))
+            .collect();
+        let mut agency_ids: Vec<uuid::Uuid> = counts.keys().map(|(agency, _)| *agency).collect();
+        agency_ids.sort();
+        agency_ids.dedup();
+        let mut by_agency: Vec<(String, String, Vec<u64>)> = agency_ids
+            .into_iter()
+            .map(|agency| {
+                (
+                    agency.to_string(),
+                    names.get(&agency).cloned().unwrap_or_default(),
+                    Rag::ALL
+                        .iter()
+                        .map(|rag| counts.get(&(agency, *rag)).copied().unwrap_or(0))
+                        .collect(),
+                )
+            })
+            .collect();
+        by_agency.sort_by(|a, b| a.1.cmp(&b.1));
+        Some(ActionCounts {
+            totals: Rag::ALL
+                .iter()
+                .map(|rag| {
+                    (
+                        *rag,
+                        counts
+                            .iter()
+                            .filter(|((_, r), _)| r == rag)
+                            .map(|(_, n)| *n)
+                            .sum(),
+                    )
+                })
+                .collect(),
+            by_agency,
+        })
+    } else {
+        None
+    };
     let page = DashboardPage {
         layout: Layout::new("Dashboard", "/"),
         clocks,
+        actions,
         partnerships: partnerships::list(&txn).await?,
         agency_count: agencies::count(&txn).await?,
         group_count: groups::count(&txn).await?,

@@ -2,6 +2,9 @@
 //! module here.
 
 pub mod account;
+pub mod action_import;
+pub mod action_plans;
+pub mod actions;
 pub mod admin_audit;
 pub mod admin_calendar;
 pub mod admin_people;
@@ -18,6 +21,7 @@ pub mod forms;
 pub mod groups;
 pub mod layout;
 pub mod learning;
+pub mod outbox;
 pub mod partnerships;
 pub mod rapid_reviews;
 pub mod review_documents;

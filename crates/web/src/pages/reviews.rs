@@ -354,6 +354,8 @@ struct VoicesPage {
 // ----- Content -----
 
 pub struct EntryRow {
+    id: String,
+    actionable: bool,
     title: String,
     body: String,
     agencies: Vec<String>,
@@ -377,6 +379,9 @@ struct ContentPage {
     agencies: Vec<Choice>,
     practice_themes: Vec<Choice>,
     abuse_themes: Vec<Choice>,
+    /// May create actions and plans from the recommendations.
+    can_act: bool,
+    action_plans: Vec<Choice>,
 }
 
 // ----- Documents -----
@@ -669,6 +674,8 @@ pub async fn render_tab(
                         .iter()
                         .filter(|e| e.entry.kind == *kind)
                         .map(|e| EntryRow {
+                            id: e.entry.id.to_string(),
+                            actionable: e.entry.kind == entries::RECOMMENDATION,
                             title: e.entry.title.clone(),
                             body: e.entry.body.clone(),
                             agencies: e
@@ -711,6 +718,13 @@ pub async fn render_tab(
                 agencies: choices(all_agencies),
                 practice_themes: theme_choices("practice"),
                 abuse_themes: theme_choices("abuse"),
+                can_act: can(&signed_in.actor, Action::ManageActions, Record::None),
+                action_plans: choices(
+                    learnloop_core::actions::plans::of_review(&txn, id)
+                        .await?
+                        .into_iter()
+                        .map(|p| (p.id.to_string(), p.title)),
+                ),
             })?
         }
         Tab::Documents => {

@@ -1,0 +1,116 @@
+//! A small SMTP client for a relay on the local network (a mail server or a sidecar that
+//! handles TLS and onward delivery): EHLO, MAIL FROM, RCPT TO, DATA, QUIT, with a timeout.
+
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Relay {
+    pub host: String,
+    pub port: u16,
+}
+
+async fn reply(reader: &mut BufReader<tokio::net::tcp::OwnedReadHalf>) -> Result<u16, String> {
+    loop {
+        let mut line = String::new();
+        let read = reader
+            .read_line(&mut line)
+            .await
+            .map_err(|e| e.to_string())?;
+        if read == 0 {
+            return Err("the relay closed the connection".to_string());
+        }
+        if line.len() < 4 {
+            return Err("the relay sent a reply that is not SMTP".to_string());
+        }
+        // "250-..." continues; "250 ..." ends the reply.
+        if line.as_bytes()[3] != b'-' {
+            return line[..3]
+                .parse::<u16>()
+                .map_err(|_| "the relay sent a reply that is not SMTP".to_string());
+        }
+    }
+}
+
+fn clean_header(value: &str) -> String {
+    value.replace(['\r', '\n'], " ")
+}
+
+impl Relay {
+    pub async fn send(
+        &self,
+        from: &str,
+        to: &str,
+        subject: &str,
+        body: &str,
+    ) -> Result<(), String> {
+        tokio::time::timeout(
+            Duration::from_secs(20),
+            self.exchange(from, to, subject, body),
+        )
+        .await
+        .map_err(|_| "the relay did not answer in time".to_string())?
+    }
+
+    async fn exchange(
+        &self,
+        from: &str,
+        to: &str,
+        subject: &str,
+        body: &str,
+    ) -> Result<(), String> {
+        if [from, to]
+            .iter()
+            .any(|address| address.contains(['\r', '\n', '<', '>']))
+        {
+            return Err("an address holds characters SMTP does not allow".to_string());
+        }
+        let stream = TcpStream::connect((self.host.as_str(), self.port))
+            .await
+            .map_err(|e| format!("cannot reach the relay: {e}"))?;
+        let (read, mut write) = stream.into_split();
+        let mut reader = BufReader::new(read);
+        let expect = |code: u16, wanted: u16, step: &str| {
+            if code == wanted {
+                Ok(())
+            } else {
+                Err(format!("the relay refused {step} ({code})"))
+            }
+        };
+        expect(reply(&mut reader).await?, 220, "the connection")?;
+        for (command, wanted, name) in [
+            ("EHLO learnloop\r\n".to_string(), 250, "EHLO"),
+            (format!("MAIL FROM:<{from}>\r\n"), 250, "the sender"),
+            (format!("RCPT TO:<{to}>\r\n"), 250, "the recipient"),
+            ("DATA\r\n".to_string(), 354, "DATA"),
+        ] {
+            write
+                .write_all(command.as_bytes())
+                .await
+                .map_err(|e| e.to_string())?;
+            expect(reply(&mut reader).await?, wanted, name)?;
+        }
+        let mut message = format!(
+            "From: <{from}>\r\nTo: <{to}>\r\nSubject: {}\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
+            clean_header(subject)
+        );
+        for line in body.lines() {
+            // Dot-stuffing: a line that starts with "." gets another.
+            if line.starts_with('.') {
+                message.push('.');
+            }
+            message.push_str(line);
+            message.push_str("\r\n");
+        }
+        message.push_str(".\r\n");
+        write
+            .write_all(message.as_bytes())
+            .await
+            .map_err(|e| e.to_string())?;
+        expect(reply(&mut reader).await?, 250, "the message")?;
+        let _ = write.write_all(b"QUIT\r\n").await;
+        Ok(())
+    }
+}
