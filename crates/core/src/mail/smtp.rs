@@ -114,3 +114,97 @@ impl Relay {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    use tokio::net::TcpListener;
+
+    use super::Relay;
+
+    /// A relay that accepts one message and returns what it received.
+    async fn fake_relay() -> (u16, tokio::task::JoinHandle<String>) {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
+        let task = tokio::spawn(async move {
+            let Ok((stream, _)) = listener.accept().await else {
+                return String::new();
+            };
+            let (read, mut write) = stream.into_split();
+            let mut reader = BufReader::new(read);
+            let mut received = String::new();
+            let _ = write.write_all(b"220 fake ready\r\n").await;
+            let mut in_data = false;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).await.unwrap_or(0) == 0 {
+                    break;
+                }
+                received.push_str(&line);
+                let reply: &[u8] = if in_data {
+                    if line == ".\r\n" {
+                        in_data = false;
+                        b"250 queued\r\n"
+                    } else {
+                        continue;
+                    }
+                } else if line.starts_with("EHLO") {
+                    b"250-fake\r\n250 8BITMIME\r\n"
+                } else if line.starts_with("DATA") {
+                    in_data = true;
+                    b"354 go on\r\n"
+                } else if line.starts_with("QUIT") {
+                    let _ = write.write_all(b"221 bye\r\n").await;
+                    break;
+                } else {
+                    b"250 ok\r\n"
+                };
+                let _ = write.write_all(reply).await;
+            }
+            received
+        });
+        (port, task)
+    }
+
+    #[tokio::test]
+    async fn a_message_goes_through_the_relay_with_dots_stuffed() {
+        let (port, task) = fake_relay().await;
+        let relay = Relay {
+            host: "127.0.0.1".to_string(),
+            port,
+        };
+        let sent = relay
+            .send(
+                "learnloop@fernbridge.example",
+                "lead@fernbridge.example",
+                "Overdue:\r\nBcc: x",
+                "line one\n.hidden\nend",
+            )
+            .await;
+        assert_eq!(sent, Ok(()));
+        let received = task.await.unwrap_or_default();
+        assert!(received.contains("MAIL FROM:<learnloop@fernbridge.example>"));
+        assert!(received.contains("RCPT TO:<lead@fernbridge.example>"));
+        assert!(
+            received.contains("Subject: Overdue:  Bcc: x\r\n"),
+            "no header injection: {received}"
+        );
+        assert!(received.contains("\r\n..hidden\r\n"), "dot-stuffed");
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_relay_is_an_error_not_a_panic() {
+        let relay = Relay {
+            host: "127.0.0.1".to_string(),
+            port: 9,
+        };
+        assert!(
+            relay
+                .send("a@b.example", "c@d.example", "s", "b")
+                .await
+                .is_err()
+        );
+    }
+}
