@@ -186,6 +186,7 @@ test('the business manager sees Cases, Deadlines, Reviews, Actions and Settings 
     'Deadlines',
     'Reviews',
     'Actions',
+    'Learning',
     'Published learning',
     'Partnerships',
     'Agencies',

@@ -89,27 +89,39 @@ function extendTimeout(ms) {
   }
 }
 
+/** The key `lastStepUsed` keeps a person's steps under, for a clock `offsetMs` ahead. */
+function stepKey(email, offsetMs) {
+  return offsetMs ? `${email} at +${offsetMs}ms` : email;
+}
+
 /**
  * A TOTP code for `email` that has not been used yet: if this worker already
  * used the current step for that person, wait until the next step begins.
  * Records the step as used.
+ *
+ * `offsetMs` is how far the server's clock is ahead of the real one (the e2e
+ * server's clock can be moved by whole days): the code is the one for that
+ * time. Steps used at different offsets are remembered apart.
  */
-export async function unusedCode(email, secretBase32) {
-  const last = lastStepUsed.get(email);
-  if (last !== undefined && stepAt() <= last) {
+export async function unusedCode(email, secretBase32, { offsetMs = 0 } = {}) {
+  const key = stepKey(email, offsetMs);
+  const last = lastStepUsed.get(key);
+  if (last !== undefined && stepAt(new Date(Date.now() + offsetMs)) <= last) {
     // A little past the boundary, so the server's clock is in the new step too.
-    const wait = (last + 1) * STEP_SECONDS * 1000 - Date.now() + 250;
+    const wait = (last + 1) * STEP_SECONDS * 1000 - (Date.now() + offsetMs) + 250;
     extendTimeout(wait);
     await sleep(wait);
   }
-  const now = new Date();
-  lastStepUsed.set(email, stepAt(now));
+  const now = new Date(Date.now() + offsetMs);
+  lastStepUsed.set(key, stepAt(now));
   return totp(secretBase32, now);
 }
 
 /** Mark the current step as used for `email` (e.g. the server refused a replayed code). */
-function markCurrentStepUsed(email) {
-  lastStepUsed.set(email, Math.max(lastStepUsed.get(email) ?? -Infinity, stepAt()));
+function markCurrentStepUsed(email, offsetMs = 0) {
+  const key = stepKey(email, offsetMs);
+  const current = stepAt(new Date(Date.now() + offsetMs));
+  lastStepUsed.set(key, Math.max(lastStepUsed.get(key) ?? -Infinity, current));
 }
 
 /**
@@ -144,10 +156,16 @@ export async function submitPassword(page, email, password = DEMO_PASSWORD) {
  * On the "Enter your security code" page, enter a fresh code for `email`.
  * If the server says the code was used (another worker or an earlier run of
  * this one used the step), wait for the next step and try once more.
+ * `offsetMs`: how far the server's clock is ahead of the real one.
  */
-export async function submitSecondFactor(page, email, secret = DEMO_TOTP_SECRET) {
+export async function submitSecondFactor(
+  page,
+  email,
+  secret = DEMO_TOTP_SECRET,
+  { offsetMs = 0 } = {},
+) {
   for (let attempt = 1; ; attempt += 1) {
-    await page.locator('#code').fill(await unusedCode(email, secret));
+    await page.locator('#code').fill(await unusedCode(email, secret, { offsetMs }));
     const posted = page.waitForResponse(
       (response) =>
         response.request().method() === 'POST' &&
@@ -161,23 +179,24 @@ export async function submitSecondFactor(page, email, secret = DEMO_TOTP_SECRET)
       return;
     }
     await page.waitForLoadState('load');
-    markCurrentStepUsed(email);
+    markCurrentStepUsed(email, offsetMs);
   }
 }
 
 /**
  * Sign `page` in as `email` with the password and the second factor, and
- * check it lands on the dashboard.
+ * check it lands on the dashboard. `offsetMs`: how far the server's clock is
+ * ahead of the real one (its TOTP codes are those for its own time).
  */
 export async function signIn(
   page,
   email,
-  { password = DEMO_PASSWORD, secret = DEMO_TOTP_SECRET } = {},
+  { password = DEMO_PASSWORD, secret = DEMO_TOTP_SECRET, offsetMs = 0 } = {},
 ) {
   await submitPassword(page, email, password);
   await expect(page).toHaveURL(/\/sign-in\/second-factor$/);
   await expect(page.locator('h1')).toHaveText('Enter your security code');
-  await submitSecondFactor(page, email, secret);
+  await submitSecondFactor(page, email, secret, { offsetMs });
   await expect(page).toHaveURL(/\/$/);
   await expect(page.locator('h1')).toHaveText('Dashboard');
 }

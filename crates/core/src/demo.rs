@@ -4,6 +4,7 @@
 //! and email addresses before anything is created.
 
 mod actions;
+mod learning;
 mod reviews;
 
 use chrono::{DateTime, Utc};
@@ -395,6 +396,7 @@ pub async fn seed(db: &impl ConnectionTrait, now: DateTime<Utc>) -> CoreResult<D
         .ok_or(crate::CoreError::NotFound)?;
     reviews::seed(db, now, manager.id).await?;
     actions::seed(db, now, manager.id).await?;
+    learning::seed(db, now, manager.id).await?;
     Ok(DemoSummary {
         partnerships: partnerships::list(db).await?.len(),
         agencies: agencies::count(db).await? as usize,

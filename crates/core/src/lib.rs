@@ -18,6 +18,8 @@ pub mod demo;
 pub mod error;
 pub mod groups;
 pub mod identity;
+pub mod learning;
+pub mod library;
 pub mod mail;
 pub mod migration;
 pub mod partnerships;

@@ -265,3 +265,99 @@ mod tests {
         assert_eq!(String::from_utf8_lossy(&bytes), "a\r\n'=1+1\r\n");
     }
 }
+
+/// A block of a Word document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Block {
+    Title(String),
+    Heading(String),
+    Paragraph(String),
+    Bullet(String),
+}
+
+fn xml_text(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_control() || *c == '\t')
+        .collect::<String>()
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A simple Word document (.docx) the team can edit: a title, headings, paragraphs and bullet
+/// points, in the built-in styles (so the headings stay headings for screen readers), with no
+/// author or company in its properties.
+pub fn write_docx(blocks: &[Block]) -> Result<Vec<u8>, String> {
+    use std::io::Write;
+    let mut body = String::new();
+    for block in blocks {
+        let (style, text) = match block {
+            Block::Title(text) => ("Title", text),
+            Block::Heading(text) => ("Heading1", text),
+            Block::Paragraph(text) => ("Normal", text),
+            Block::Bullet(text) => ("ListBullet", text),
+        };
+        body.push_str(&format!(
+            "<w:p><w:pPr><w:pStyle w:val=\"{style}\"/></w:pPr><w:r><w:t xml:space=\"preserve\">{}</w:t></w:r></w:p>",
+            xml_text(text)
+        ));
+    }
+    let document = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<w:document xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\"><w:body>{body}<w:sectPr><w:pgSz w:w=\"11906\" w:h=\"16838\"/><w:pgMar w:top=\"1134\" w:right=\"1134\" w:bottom=\"1134\" w:left=\"1134\" w:header=\"708\" w:footer=\"708\" w:gutter=\"0\"/></w:sectPr></w:body></w:document>"
+    );
+    let styles = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<w:styles xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\"><w:docDefaults><w:rPrDefault><w:rPr><w:rFonts w:ascii=\"Arial\" w:hAnsi=\"Arial\" w:cs=\"Arial\"/><w:sz w:val=\"24\"/><w:lang w:val=\"en-GB\"/></w:rPr></w:rPrDefault><w:pPrDefault><w:pPr><w:spacing w:after=\"160\"/></w:pPr></w:pPrDefault></w:docDefaults>\
+<w:style w:type=\"paragraph\" w:default=\"1\" w:styleId=\"Normal\"><w:name w:val=\"Normal\"/></w:style>\
+<w:style w:type=\"paragraph\" w:styleId=\"Title\"><w:name w:val=\"Title\"/><w:basedOn w:val=\"Normal\"/><w:pPr><w:outlineLvl w:val=\"0\"/></w:pPr><w:rPr><w:b/><w:sz w:val=\"44\"/></w:rPr></w:style>\
+<w:style w:type=\"paragraph\" w:styleId=\"Heading1\"><w:name w:val=\"heading 1\"/><w:basedOn w:val=\"Normal\"/><w:pPr><w:keepNext/><w:spacing w:before=\"240\"/><w:outlineLvl w:val=\"1\"/></w:pPr><w:rPr><w:b/><w:sz w:val=\"30\"/></w:rPr></w:style>\
+<w:style w:type=\"paragraph\" w:styleId=\"ListBullet\"><w:name w:val=\"List Bullet\"/><w:basedOn w:val=\"Normal\"/><w:pPr><w:ind w:left=\"360\" w:hanging=\"360\"/></w:pPr></w:style></w:styles>";
+    let content_types = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\"><Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/><Default Extension=\"xml\" ContentType=\"application/xml\"/><Override PartName=\"/word/document.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml\"/><Override PartName=\"/word/styles.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.wordprocessingml.styles+xml\"/></Types>";
+    let rels = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\"><Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument\" Target=\"word/document.xml\"/></Relationships>";
+    let document_rels = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\"><Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles\" Target=\"styles.xml\"/></Relationships>";
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default();
+    for (name, content) in [
+        ("[Content_Types].xml", content_types),
+        ("_rels/.rels", rels),
+        ("word/_rels/document.xml.rels", document_rels),
+        ("word/styles.xml", styles),
+        ("word/document.xml", document.as_str()),
+    ] {
+        writer
+            .start_file(name, options)
+            .map_err(|e| e.to_string())?;
+        writer
+            .write_all(content.as_bytes())
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(writer.finish().map_err(|e| e.to_string())?.into_inner())
+}
+
+#[cfg(test)]
+mod docx_tests {
+    use std::io::Read;
+
+    use super::{Block, write_docx};
+
+    #[test]
+    fn a_briefing_is_a_word_package_with_its_text_escaped() {
+        let bytes = write_docx(&[
+            Block::Title("7-minute briefing".to_string()),
+            Block::Heading("What we learned".to_string()),
+            Block::Paragraph("Fathers & male carers <unseen>".to_string()),
+            Block::Bullet("Ask who lives here".to_string()),
+        ])
+        .unwrap_or_default();
+        let mut archive =
+            zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap_or_else(|e| panic!("{e}"));
+        let mut document = String::new();
+        archive
+            .by_name("word/document.xml")
+            .unwrap_or_else(|e| panic!("{e}"))
+            .read_to_string(&mut document)
+            .unwrap_or_default();
+        assert!(document.contains("Fathers &amp; male carers &lt;unseen&gt;"));
+        assert!(document.contains("w:val=\"Heading1\""));
+        assert!(archive.by_name("[Content_Types].xml").is_ok());
+    }
+}

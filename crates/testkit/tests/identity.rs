@@ -432,6 +432,7 @@ on_both_databases!(
                     .replace("{version_id}", &uuid::Uuid::nil().to_string())
                     .replace("{file_id}", &uuid::Uuid::nil().to_string())
                     .replace("{check_id}", &uuid::Uuid::nil().to_string())
+                    .replace("{dissemination_id}", &uuid::Uuid::nil().to_string())
                     .replace("{day}", "2026-12-24")
                     .replace("{code}", "sar");
                 let status = admin.post_raw(&path, &[], true).await.status();

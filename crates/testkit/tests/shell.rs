@@ -117,6 +117,7 @@ on_both_databases!(
                 "/deadlines",
                 "/reviews",
                 "/actions",
+                "/learning-items",
                 "/learning",
                 "/partnerships",
                 "/agencies",

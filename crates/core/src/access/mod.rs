@@ -239,6 +239,10 @@ pub enum Action {
     /// Sign off completed actions and plans, record assurance checks (the partnership team;
     /// members of a plan's overseeing group also may, which the actions domain decides).
     SignOffActions,
+    /// Read learning items and search the library (what each reader sees is filtered).
+    ViewLearning,
+    /// Record learning items, disseminations and evidence.
+    ManageLearning,
 }
 
 /// The record an action touches.
@@ -403,6 +407,10 @@ pub fn can(actor: &Actor, action: Action, record: Record<'_>) -> bool {
             actor.has_role(BusinessManager)
                 || actor.has_role(ReviewGroupMember)
                 || actor.has_role(AgencyLead)
+        }
+        (Action::ViewLearning, _) => !actor.grants.is_empty(),
+        (Action::ManageLearning, _) => {
+            actor.has_role(BusinessManager) || actor.has_role(ReviewGroupMember)
         }
         (Action::ManageActions, _) | (Action::SignOffActions, _) => {
             actor.has_role(BusinessManager) || actor.has_role(ReviewGroupMember)

@@ -164,6 +164,13 @@ pub async fn sign_off_action(
             "The action is already signed off",
         ));
     }
+    // Sign-off is oversight: the lead who did the work does not sign it off.
+    if action.lead_person_id == Some(by) {
+        return Err(CoreError::invalid(
+            "sign_off",
+            "Someone other than the action's lead signs it off",
+        ));
+    }
     if action.version != version {
         return Err(CoreError::Conflict(
             "someone else updated this action".to_string(),

@@ -8,6 +8,7 @@ mod m0003_notifications;
 mod m0004_case_attachments;
 mod m0005_reviews;
 mod m0006_actions;
+mod m0007_learning;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_case_attachments::Migration),
             Box::new(m0005_reviews::Migration),
             Box::new(m0006_actions::Migration),
+            Box::new(m0007_learning::Migration),
         ]
     }
 }

@@ -222,11 +222,13 @@ pub async fn add(
         .exec_without_returning(db)
         .await?;
     }
-    Ok(Entry {
+    let added = Entry {
         entry,
         agency_ids,
         theme_codes,
-    })
+    };
+    crate::library::index_review(db, review_id).await?;
+    Ok(added)
 }
 
 /// Every entry of the review, by kind then position, with addressees and themes (three

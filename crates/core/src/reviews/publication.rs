@@ -368,6 +368,8 @@ pub async fn publish(
         (!late_reason.is_empty()).then(|| late_reason.to_string()),
     )
     .await?;
+    // Its findings and recommendations become public in the library.
+    crate::library::index_review(db, review_id).await?;
     super::get(db, published.id).await
 }
 

@@ -4,6 +4,7 @@ pub mod actions;
 pub mod agencies;
 pub mod calendar;
 pub mod groups;
+pub mod learning;
 pub mod notifications;
 pub mod partnerships;
 pub mod reviews;
@@ -30,6 +31,7 @@ use crate::error::{ApiError, AppError, ErrorBody};
         (name = "reference data", description = "Partnerships, agencies and groups"),
         (name = "notifications", description = "Cases notified to the partnership, their deadlines and the Review Group's decisions"),
         (name = "actions", description = "Actions and their progress updates"),
+        (name = "learning", description = "Learning items through the loop, and the library's search"),
         (name = "reviews", description = "Reviews of every type: stages, contributions, findings and recommendations"),
         (name = "calendar", description = "Working-day arithmetic"),
         (name = "operations", description = "Health, readiness and metrics"),

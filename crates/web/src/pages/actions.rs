@@ -648,6 +648,7 @@ async fn action_page(
     };
     let can_sign_off = action.status().is_done()
         && action.signed_off_on.is_none()
+        && action.lead_person_id != Some(signed_in.person.id)
         && may_sign_off(&txn, signed_in, &action).await?;
     let page = ActionPage {
         layout: Layout::new(format!("Action {}", action.reference), "/actions")

@@ -37,6 +37,7 @@ struct DashboardPage {
     layout: Layout,
     clocks: Option<Clocks>,
     actions: Option<ActionCounts>,
+    measures: Option<super::learning_items::MeasuresView>,
     partnerships: Vec<partnerships::Partnership>,
     agency_count: u64,
     group_count: u64,
@@ -124,10 +125,18 @@ pub async fn show(
     } else {
         None
     };
+    let measures = if can(&signed_in.actor, Action::ManageLearning, Record::None)
+        || signed_in.actor.sees_all_cases()
+    {
+        Some(super::learning_items::measures_view(&txn, &signed_in.actor).await?)
+    } else {
+        None
+    };
     let page = DashboardPage {
         layout: Layout::new("Dashboard", "/"),
         clocks,
         actions,
+        measures,
         partnerships: partnerships::list(&txn).await?,
         agency_count: agencies::count(&txn).await?,
         group_count: groups::count(&txn).await?,

@@ -10,12 +10,13 @@ use crate::context;
 use crate::error::{AppError, PageError, PageResult};
 
 /// The sections of the service navigation, each shown only to those allowed its action.
-const SECTIONS: [(&str, &str, Option<Action>); 13] = [
+const SECTIONS: [(&str, &str, Option<Action>); 14] = [
     ("/", "Dashboard", Some(Action::ViewDashboard)),
     ("/cases", "Cases", Some(Action::ViewCase)),
     ("/deadlines", "Deadlines", Some(Action::ViewCase)),
     ("/reviews", "Reviews", Some(Action::ViewReview)),
     ("/actions", "Actions", Some(Action::ViewActions)),
+    ("/learning-items", "Learning", Some(Action::ViewLearning)),
     ("/learning", "Published learning", None),
     (
         "/partnerships",

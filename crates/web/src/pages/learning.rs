@@ -58,18 +58,66 @@ async fn items(state: &AppState) -> Result<Vec<(Item, reviews::Model)>, PageErro
 struct LearningPage {
     layout: Layout,
     items: Vec<Item>,
+    q: String,
+    searched: bool,
+    hits: Vec<super::library::Hit>,
 }
 
-pub async fn list(State(state): State<AppState>) -> PageResult<Html<String>> {
+#[derive(serde::Deserialize)]
+pub struct PublicQuery {
+    #[serde(default)]
+    q: Option<String>,
+}
+
+/// The published reviews, and a search of the published learning (nothing restricted).
+pub async fn list(
+    State(state): State<AppState>,
+    axum::extract::Query(query): axum::extract::Query<PublicQuery>,
+) -> PageResult<Response> {
+    use learnloop_core::library::{self, Filter, Reader};
     let items = items(&state)
         .await?
         .into_iter()
         .map(|(item, _)| item)
         .collect();
-    render(&LearningPage {
-        layout: Layout::new("Published reviews and learning", "/learning"),
+    let q = query.q.unwrap_or_default().trim().to_string();
+    let mut errors = Vec::new();
+    let mut hits = Vec::new();
+    if !q.is_empty() {
+        let txn = state.db.read().await?;
+        let names: std::collections::HashMap<String, String> = learnloop_core::themes::list(&txn)
+            .await?
+            .into_iter()
+            .map(|t| (t.code, t.label))
+            .collect();
+        match library::search(&txn, &q, &Filter::default(), &Reader::PublishedOnly, 30).await {
+            Ok(found) => {
+                hits = found
+                    .iter()
+                    .map(|d| {
+                        let mut hit = super::library::hit(d, &names);
+                        hit.href = None;
+                        hit
+                    })
+                    .collect()
+            }
+            Err(learnloop_core::CoreError::Invalid(fields)) => errors = fields,
+            Err(other) => return Err(other.into()),
+        }
+    }
+    let status = if errors.is_empty() {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::BAD_REQUEST
+    };
+    let page = render(&LearningPage {
+        layout: Layout::new("Published reviews and learning", "/learning").with_errors(errors),
         items,
-    })
+        searched: !q.is_empty(),
+        q,
+        hits,
+    })?;
+    Ok((status, page).into_response())
 }
 
 #[derive(Template)]

@@ -21,6 +21,8 @@ pub mod forms;
 pub mod groups;
 pub mod layout;
 pub mod learning;
+pub mod learning_items;
+pub mod library;
 pub mod outbox;
 pub mod partnerships;
 pub mod rapid_reviews;

@@ -356,6 +356,8 @@ struct VoicesPage {
 pub struct EntryRow {
     id: String,
     actionable: bool,
+    finding: bool,
+    similar: Vec<super::learning_items::SimilarRow>,
     title: String,
     body: String,
     agencies: Vec<String>,
@@ -381,6 +383,7 @@ struct ContentPage {
     abuse_themes: Vec<Choice>,
     /// May create actions and plans from the recommendations.
     can_act: bool,
+    can_learn: bool,
     action_plans: Vec<Choice>,
 }
 
@@ -665,6 +668,25 @@ pub async fn render_tab(
                 .map(|t| (t.code.clone(), t.label.clone()))
                 .collect();
             let all = entries::of_review(&txn, id).await?;
+            // Earlier learning like each finding, from other reviews and lessons.
+            let own: Vec<Uuid> = all.iter().map(|e| e.entry.id).collect();
+            let mut similar: HashMap<Uuid, Vec<super::learning_items::SimilarRow>> = HashMap::new();
+            for finding in all.iter().filter(|e| e.entry.kind == entries::FINDING) {
+                let rows = super::learning_items::similar_rows(
+                    &txn,
+                    &signed_in.actor,
+                    &format!("{} {}", finding.entry.title, finding.entry.body),
+                    &finding.theme_codes,
+                    Some(finding.entry.id),
+                    8,
+                )
+                .await?
+                .into_iter()
+                .filter(|row| !own.contains(&row.source_id))
+                .take(3)
+                .collect();
+                similar.insert(finding.entry.id, rows);
+            }
             let sections = entries::KINDS
                 .iter()
                 .map(|(kind, _, heading, _)| EntrySection {
@@ -676,6 +698,8 @@ pub async fn render_tab(
                         .map(|e| EntryRow {
                             id: e.entry.id.to_string(),
                             actionable: e.entry.kind == entries::RECOMMENDATION,
+                            finding: e.entry.kind == entries::FINDING,
+                            similar: similar.remove(&e.entry.id).unwrap_or_default(),
                             title: e.entry.title.clone(),
                             body: e.entry.body.clone(),
                             agencies: e
@@ -719,6 +743,7 @@ pub async fn render_tab(
                 practice_themes: theme_choices("practice"),
                 abuse_themes: theme_choices("abuse"),
                 can_act: can(&signed_in.actor, Action::ManageActions, Record::None),
+                can_learn: can(&signed_in.actor, Action::ManageLearning, Record::None),
                 action_plans: choices(
                     learnloop_core::actions::plans::of_review(&txn, id)
                         .await?

@@ -1,0 +1,268 @@
+//! The learning library: full-text search across findings, recommendations and learning items
+//! of every review type and partnership, filtered by theme, type, agency and date, showing each
+//! reader only what they are entitled to; and how often each theme recurred, by year.
+
+use std::collections::{BTreeSet, HashMap};
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use chrono::NaiveDate;
+use learnloop_core::library::{self, Filter, Reader};
+use learnloop_core::{CoreError, FieldError, agencies, review_types, themes};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::layout::{Layout, render};
+use super::learning_items::Choice;
+use crate::auth::SignedIn;
+use crate::error::PageResult;
+use crate::state::AppState;
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchQuery {
+    /// Words to search for (operators are ignored).
+    #[serde(default)]
+    pub q: Option<String>,
+    /// A theme's code.
+    #[serde(default)]
+    pub theme: Option<String>,
+    /// A review type's code.
+    #[serde(default, rename = "type")]
+    pub review_type: Option<String>,
+    /// An agency's id.
+    #[serde(default)]
+    pub agency: Option<String>,
+    /// From this date (YYYY-MM-DD).
+    #[serde(default)]
+    pub from: Option<String>,
+    /// To this date (YYYY-MM-DD).
+    #[serde(default)]
+    pub to: Option<String>,
+}
+
+fn clean(value: &Option<String>) -> Option<String> {
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+}
+
+impl SearchQuery {
+    pub fn filter(&self) -> Result<Filter, FieldError> {
+        let date = |field: &str, value: &Option<String>| -> Result<Option<NaiveDate>, FieldError> {
+            match clean(value) {
+                None => Ok(None),
+                Some(text) => NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+                    .map(Some)
+                    .map_err(|_| {
+                        FieldError::new(field, "Enter a real date in the form 2026-11-30")
+                    }),
+            }
+        };
+        Ok(Filter {
+            theme: clean(&self.theme),
+            review_type: clean(&self.review_type),
+            agency: match clean(&self.agency) {
+                None => None,
+                Some(text) => Some(
+                    Uuid::parse_str(&text)
+                        .map_err(|_| FieldError::new("agency", "Choose an agency from the list"))?,
+                ),
+            },
+            from: date("from", &self.from)?,
+            to: date("to", &self.to)?,
+        })
+    }
+}
+
+pub struct Hit {
+    pub kind: &'static str,
+    pub title: String,
+    pub body: String,
+    pub href: Option<String>,
+    pub year: i32,
+    pub themes: String,
+    pub restricted: bool,
+}
+
+pub fn hit(doc: &library::Model, theme_names: &HashMap<String, String>) -> Hit {
+    let mut body: String = doc.body.chars().take(300).collect();
+    if doc.body.chars().count() > 300 {
+        body.push('…');
+    }
+    Hit {
+        kind: match doc.source_kind.as_str() {
+            "finding" => "Review finding",
+            "recommendation" => "Recommendation",
+            _ => "Learning item",
+        },
+        title: doc.title.clone(),
+        body,
+        href: (doc.source_kind == "learning_item")
+            .then(|| format!("/learning-items/{}", doc.source_id)),
+        year: chrono::Datelike::year(&doc.dated_on),
+        themes: doc
+            .theme_codes()
+            .iter()
+            .filter_map(|c| theme_names.get(c).cloned())
+            .collect::<Vec<_>>()
+            .join(", "),
+        restricted: !doc.public,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/library.html")]
+struct LibraryPage {
+    layout: Layout,
+    q: String,
+    from: String,
+    to: String,
+    searched: bool,
+    hits: Vec<Hit>,
+    themes: Vec<Choice>,
+    types: Vec<Choice>,
+    agencies: Vec<Choice>,
+}
+
+pub async fn search(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Query(query): Query<SearchQuery>,
+) -> PageResult<Response> {
+    let txn = state.db.read().await?;
+    let taxonomy = themes::list(&txn).await?;
+    let names: HashMap<String, String> = taxonomy
+        .iter()
+        .map(|t| (t.code.clone(), t.label.clone()))
+        .collect();
+    let mut errors = Vec::new();
+    let mut hits = Vec::new();
+    let q = clean(&query.q).unwrap_or_default();
+    let filtered = [
+        &query.theme,
+        &query.review_type,
+        &query.agency,
+        &query.from,
+        &query.to,
+    ]
+    .iter()
+    .any(|v| clean(v).is_some());
+    let searched = !q.is_empty() || filtered;
+    let reader = Reader::of(&signed_in.actor);
+    match query.filter() {
+        Err(error) => errors.push(error),
+        Ok(filter) if !q.is_empty() => {
+            match library::search(&txn, &q, &filter, &reader, 50).await {
+                Ok(found) => hits = found.iter().map(|d| hit(d, &names)).collect(),
+                Err(CoreError::Invalid(fields)) => errors.extend(fields),
+                Err(other) => return Err(other.into()),
+            }
+        }
+        Ok(filter) if filtered => {
+            hits = library::browse(&txn, &filter, &reader, 50)
+                .await?
+                .iter()
+                .map(|d| hit(d, &names))
+                .collect()
+        }
+        Ok(_) => {}
+    }
+    let chosen = |value: &Option<String>| clean(value).into_iter().collect::<Vec<_>>();
+    let pick = |pairs: Vec<(String, String)>, chosen: Vec<String>| -> Vec<Choice> {
+        pairs
+            .into_iter()
+            .map(|(value, label)| Choice {
+                selected: chosen.contains(&value),
+                value,
+                label,
+            })
+            .collect()
+    };
+    let mut agency_list: Vec<(String, String)> = agencies::list(&txn)
+        .await?
+        .into_iter()
+        .map(|a| (a.id.to_string(), a.name))
+        .collect();
+    agency_list.sort_by(|a, b| a.1.cmp(&b.1));
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    let page = LibraryPage {
+        layout: Layout::new("Learning library", "/library").with_errors(errors),
+        from: clean(&query.from).unwrap_or_default(),
+        to: clean(&query.to).unwrap_or_default(),
+        q,
+        searched,
+        hits,
+        themes: pick(
+            taxonomy.into_iter().map(|t| (t.code, t.label)).collect(),
+            chosen(&query.theme),
+        ),
+        types: pick(
+            review_types::store::list(&txn)
+                .await?
+                .into_iter()
+                .map(|t| (t.code, t.name))
+                .collect(),
+            chosen(&query.review_type),
+        ),
+        agencies: pick(agency_list, chosen(&query.agency)),
+    };
+    Ok((status, render(&page)?).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "pages/library_themes.html")]
+struct ThemesPage {
+    layout: Layout,
+    years: Vec<i32>,
+    rows: Vec<(String, String, Vec<usize>, usize)>,
+}
+
+pub async fn themes_by_year(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+) -> PageResult<Html<String>> {
+    let txn = state.db.read().await?;
+    let counts = library::themes_by_year(&txn, &Reader::of(&signed_in.actor)).await?;
+    let names: HashMap<String, String> = themes::list(&txn)
+        .await?
+        .into_iter()
+        .map(|t| (t.code, t.label))
+        .collect();
+    let years: Vec<i32> = counts
+        .values()
+        .flat_map(|by_year| by_year.keys().copied())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut rows: Vec<(String, String, Vec<usize>, usize)> = counts
+        .iter()
+        .map(|(code, by_year)| {
+            let numbers: Vec<usize> = years
+                .iter()
+                .map(|y| by_year.get(y).copied().unwrap_or(0))
+                .collect();
+            let total = numbers.iter().sum();
+            (
+                code.clone(),
+                names.get(code).cloned().unwrap_or_else(|| code.clone()),
+                numbers,
+                total,
+            )
+        })
+        .collect();
+    rows.sort_by(|a, b| b.3.cmp(&a.3).then(a.1.cmp(&b.1)));
+    render(&ThemesPage {
+        layout: Layout::new("Themes by year", "/library"),
+        years,
+        rows,
+    })
+}
