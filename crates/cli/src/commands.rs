@@ -175,6 +175,46 @@ pub async fn serve(settings: Settings, with_demo: bool) -> Result<(), String> {
     Ok(())
 }
 
+/// Seeds the demo, then generates `scale` times the base data, showing progress.
+pub async fn generate(settings: Settings, scale: usize) -> Result<(), String> {
+    use std::io::Write;
+    if !(1..=1_000).contains(&scale) {
+        return Err("--scale must be between 1 and 1000".to_string());
+    }
+    let url = settings.database_or(DEMO_DATABASE);
+    let db = open(&url).await?;
+    let started = std::time::Instant::now();
+    let now = chrono::Utc::now();
+    let txn = db.write().await.map_err(|error| error.to_string())?;
+    demo::seed(&txn, now)
+        .await
+        .map_err(|error| format!("cannot seed the demo: {error}"))?;
+    let mut progress = |step: &str, done: usize, total: usize| {
+        let percent = done * 100 / total.max(1);
+        let bar = "#".repeat(percent / 4);
+        eprint!("\r{step:<15} [{bar:<25}] {percent:>3}% ({done}/{total})   ");
+        if done == total {
+            eprintln!();
+        }
+        let _ = std::io::stderr().flush();
+    };
+    let generated = learnloop_core::generate::generate(&txn, scale, now, &mut progress)
+        .await
+        .map_err(|error| format!("cannot generate: {error}"))?;
+    txn.commit().await.map_err(|error| error.to_string())?;
+    println!(
+        "Generated at scale {scale} in {:.1} s: {} cases, {} reviews, {} actions with {} updates, {} learning items, {} audit entries.",
+        started.elapsed().as_secs_f64(),
+        generated.cases,
+        generated.reviews,
+        generated.actions,
+        generated.updates,
+        generated.learning_items,
+        generated.audit_entries
+    );
+    Ok(())
+}
+
 pub async fn migrate(settings: Settings) -> Result<(), String> {
     init_logging(&settings);
     let url = settings.database_or(DEFAULT_DATABASE);

@@ -40,6 +40,15 @@ enum Command {
     Serve(ServerArgs),
     /// Seed the fictional Fernbridge demo partnership (idempotent) and run the service on it.
     Demo(ServerArgs),
+    /// Seed the demo, then generate N times a base of fictional data for measuring at scale
+    /// (50 cases, 20 reviews, 1,000 actions, 500 learning items, a year of audit trail).
+    Generate {
+        /// How many times the base to generate.
+        #[arg(long, default_value_t = 1)]
+        scale: usize,
+        #[arg(long)]
+        database: Option<String>,
+    },
     /// Apply database migrations and exit.
     Migrate {
         #[arg(long)]
@@ -152,6 +161,7 @@ fn main() -> ExitCode {
             database: args.database.clone(),
         },
         Command::Migrate { database }
+        | Command::Generate { database, .. }
         | Command::Token(TokenCommand::Create { database, .. })
         | Command::Token(TokenCommand::Revoke { database, .. })
         | Command::User(UserCommand::Add { database, .. })
@@ -187,6 +197,7 @@ fn main() -> ExitCode {
             Command::Serve(_) => commands::serve(settings, false).await,
             Command::Demo(_) => commands::serve(settings, true).await,
             Command::Migrate { .. } => commands::migrate(settings).await,
+            Command::Generate { scale, .. } => commands::generate(settings, scale).await,
             Command::Config => {
                 print!("{}", settings.redacted_toml());
                 Ok(())

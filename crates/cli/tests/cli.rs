@@ -375,3 +375,38 @@ fn calendar_import_takes_govuk_files_and_names_bad_rows() {
     );
     assert!(String::from_utf8_lossy(&output.stdout).contains("for 2019 to 2027"));
 }
+
+#[test]
+fn the_generator_smoke_run_at_scale_one_keeps_the_audit_chain() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = sqlite_in(&dir);
+    let output = run(learnloop()
+        .args(["generate", "--scale", "1", "--database", &database])
+        .env("LEARNLOOP_LOG_LEVEL", "off"));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("50 cases, 20 reviews, 1000 actions with 2000 updates, 500 learning items, 5000 audit entries"),
+        "{stdout}"
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("100%"),
+        "a progress bar"
+    );
+    let verified = run(learnloop()
+        .args(["audit", "verify", "--database", &database])
+        .env("LEARNLOOP_LOG_LEVEL", "off"));
+    assert!(
+        verified.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verified.stdout)
+    );
+    let refused = run(learnloop()
+        .args(["generate", "--scale", "0", "--database", &database])
+        .env("LEARNLOOP_LOG_LEVEL", "off"));
+    assert_one_clear_line(&refused, "--scale must be between 1 and 1000");
+}

@@ -16,6 +16,7 @@ pub mod deadlines;
 pub mod decisions;
 pub mod demo;
 pub mod error;
+pub mod generate;
 pub mod groups;
 pub mod identity;
 pub mod learning;

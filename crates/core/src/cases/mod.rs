@@ -497,14 +497,16 @@ pub async fn list(
 ) -> CoreResult<(Vec<CaseRecord>, u64)> {
     let mut query = entity::Entity::find();
     if let Some(agency_ids) = only_agencies {
-        let case_ids: Vec<Uuid> = entity::agencies::Entity::find()
-            .filter(entity::agencies::Column::AgencyId.is_in(agency_ids.to_vec()))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|row| row.case_id)
-            .collect();
-        query = query.filter(entity::Column::Id.is_in(case_ids));
+        // A subquery, not a list of ids: an agency can be involved in thousands of cases.
+        query = query.filter(
+            entity::Column::Id.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(entity::agencies::Column::CaseId)
+                    .from(entity::agencies::Entity)
+                    .and_where(entity::agencies::Column::AgencyId.is_in(agency_ids.to_vec()))
+                    .to_owned(),
+            ),
+        );
     }
     let total = query.clone().count(db).await?;
     let cases = query
@@ -514,39 +516,54 @@ pub async fn list(
         .limit(limit)
         .all(db)
         .await?;
+    Ok((with_links(db, cases).await?, total))
+}
+
+/// The cases with their agencies and partnerships (two queries per 500 cases).
+async fn with_links(db: &impl ConnectionTrait, cases: Vec<Case>) -> CoreResult<Vec<CaseRecord>> {
+    let mut agencies: std::collections::HashMap<Uuid, Vec<Uuid>> = std::collections::HashMap::new();
+    let mut partnerships: std::collections::HashMap<Uuid, Vec<Uuid>> =
+        std::collections::HashMap::new();
     let ids: Vec<Uuid> = cases.iter().map(|case| case.id).collect();
-    let links = entity::agencies::Entity::find()
-        .filter(entity::agencies::Column::CaseId.is_in(ids.clone()))
-        .all(db)
-        .await?;
-    let partnership_links = entity::partnerships::Entity::find()
-        .filter(entity::partnerships::Column::CaseId.is_in(ids))
-        .all(db)
-        .await?;
-    let records = cases
+    for chunk in ids.chunks(500) {
+        for link in entity::agencies::Entity::find()
+            .filter(entity::agencies::Column::CaseId.is_in(chunk.to_vec()))
+            .all(db)
+            .await?
+        {
+            agencies
+                .entry(link.case_id)
+                .or_default()
+                .push(link.agency_id);
+        }
+        for link in entity::partnerships::Entity::find()
+            .filter(entity::partnerships::Column::CaseId.is_in(chunk.to_vec()))
+            .all(db)
+            .await?
+        {
+            partnerships
+                .entry(link.case_id)
+                .or_default()
+                .push(link.partnership_id);
+        }
+    }
+    Ok(cases
         .into_iter()
         .map(|case| CaseRecord {
-            agency_ids: links
-                .iter()
-                .filter(|link| link.case_id == case.id)
-                .map(|link| link.agency_id)
-                .collect(),
-            partnership_ids: partnership_links
-                .iter()
-                .filter(|link| link.case_id == case.id)
-                .map(|link| link.partnership_id)
-                .collect(),
+            agency_ids: agencies.remove(&case.id).unwrap_or_default(),
+            partnership_ids: partnerships.remove(&case.id).unwrap_or_default(),
             case,
         })
-        .collect();
-    Ok((records, total))
+        .collect())
 }
 
 /// Every open case with its agencies (for the due-and-overdue view and the calendar feed).
 pub async fn open_cases(db: &impl ConnectionTrait) -> CoreResult<Vec<CaseRecord>> {
-    let (records, _) = list(db, None, 0, u64::MAX >> 1).await?;
-    Ok(records
-        .into_iter()
-        .filter(|record| record.case.status == "open")
-        .collect())
+    let open = entity::Entity::find()
+        .filter(entity::Column::Status.eq("open"))
+        .order_by_desc(entity::Column::AwareOn)
+        .order_by_desc(entity::Column::Reference)
+        .all(db)
+        .await?;
+    with_links(db, open).await
 }

@@ -313,7 +313,15 @@ pub async fn add(
     if !kinds.iter().any(|(k, _)| *k == input.kind) {
         errors.push(FieldError::new("kind", "Choose the kind of evidence"));
     }
-    let details = validate::required_text("details", &input.details, 10_000, &mut errors);
+    let details = input.details.trim().to_string();
+    if details.is_empty() {
+        errors.push(FieldError::new("details", "Enter the evidence"));
+    } else if details.chars().count() > 10_000 {
+        errors.push(FieldError::new(
+            "details",
+            "The evidence must be 10,000 characters or fewer",
+        ));
+    }
     let on = if input.evidenced_on.trim().is_empty() {
         errors.push(FieldError::new(
             "evidenced_on",
