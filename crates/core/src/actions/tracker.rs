@@ -172,31 +172,47 @@ pub async fn all(
         .await?)
 }
 
-/// How many actions each agency has at each RAG rating (over the agencies given, or all).
+/// How many actions each agency has at each RAG rating (over the agencies given, or all), in
+/// one pass over the actions: rows are grouped by agency, status and where the due date falls,
+/// and the RAG rule is applied to each group.
 pub async fn counts(
     db: &impl ConnectionTrait,
     agencies: Option<&[Uuid]>,
     today: NaiveDate,
     window_days: i64,
 ) -> CoreResult<HashMap<(Uuid, Rag), u64>> {
+    use sea_orm::sea_query::{Alias, Expr};
+    let horizon = today
+        .checked_add_days(Days::new(u64::try_from(window_days).unwrap_or(0)))
+        .unwrap_or(today);
+    // 0: overdue, 1: due within the window, 2: later.
+    let bucket = Expr::case(Column::DueOn.lt(today), 0)
+        .case(Column::DueOn.lte(horizon), 1)
+        .finally(2);
+    let mut query = Entity::find()
+        .select_only()
+        .column(Column::OwnerAgencyId)
+        .column(Column::Status)
+        .column_as(Expr::Case(Box::new(bucket)), "bucket")
+        .column_as(Column::Id.count(), "n")
+        .group_by(Column::OwnerAgencyId)
+        .group_by(Column::Status)
+        .group_by(Expr::col(Alias::new("bucket")));
+    if let Some(agencies) = agencies {
+        query = query.filter(Column::OwnerAgencyId.is_in(agencies.to_vec()));
+    }
+    let rows: Vec<(Uuid, String, i32, i64)> = query.into_tuple().all(db).await?;
     let mut counts = HashMap::new();
-    for rag in Rag::ALL {
-        let mut condition = rag_condition(rag, today, window_days);
-        if let Some(agencies) = agencies {
-            condition = condition.add(Column::OwnerAgencyId.is_in(agencies.to_vec()));
-        }
-        let rows: Vec<(Uuid, i64)> = Entity::find()
-            .select_only()
-            .column(Column::OwnerAgencyId)
-            .column_as(Column::Id.count(), "n")
-            .filter(condition)
-            .group_by(Column::OwnerAgencyId)
-            .into_tuple()
-            .all(db)
-            .await?;
-        for (agency, n) in rows {
-            counts.insert((agency, rag), u64::try_from(n).unwrap_or(0));
-        }
+    for (agency, status, bucket, n) in rows {
+        let status = Status::parse(&status).unwrap_or(Status::NotStarted);
+        // A due date standing for its bucket, so the one RAG rule decides.
+        let due = match bucket {
+            0 => today.pred_opt().unwrap_or(today),
+            1 => today,
+            _ => horizon.succ_opt().unwrap_or(horizon),
+        };
+        let rag = super::rag(status, due, today, window_days);
+        *counts.entry((agency, rag)).or_insert(0) += u64::try_from(n).unwrap_or(0);
     }
     Ok(counts)
 }

@@ -88,6 +88,100 @@ pub async fn compute(db: &impl ConnectionTrait, items: &[Item]) -> CoreResult<Me
     })
 }
 
+/// The measures over the items this reader may see, read lean: one row per item (its date and
+/// whether it is published), the first date of each stage grouped in the database, and the
+/// agency links; never the items' text or themes.
+pub async fn for_reader(
+    db: &impl ConnectionTrait,
+    reader: &crate::library::Reader,
+) -> CoreResult<Measures> {
+    use sea_orm::QuerySelect;
+
+    use super::{Column, Entity, item_agencies};
+    let rows: Vec<(Uuid, chrono::NaiveDate, bool)> = Entity::find()
+        .select_only()
+        .column(Column::Id)
+        .column(Column::IdentifiedOn)
+        .column(Column::Published)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let links: Vec<(Uuid, Uuid)> = item_agencies::Entity::find()
+        .select_only()
+        .column(item_agencies::Column::ItemId)
+        .column(item_agencies::Column::AgencyId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut agencies: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    for (item, agency) in links {
+        agencies.entry(item).or_default().push(agency);
+    }
+    let first = |rows: Vec<(Uuid, Option<chrono::NaiveDate>)>| -> HashMap<Uuid, chrono::NaiveDate> {
+        rows.into_iter()
+            .filter_map(|(id, on)| on.map(|on| (id, on)))
+            .collect()
+    };
+    let disseminated = first(
+        evidence::disseminations::Entity::find()
+            .select_only()
+            .column(evidence::disseminations::Column::ItemId)
+            .column_as(evidence::disseminations::Column::HeldOn.min(), "first")
+            .group_by(evidence::disseminations::Column::ItemId)
+            .into_tuple()
+            .all(db)
+            .await?,
+    );
+    let stage_first = |stage: &'static str| {
+        evidence::Entity::find()
+            .select_only()
+            .column(evidence::Column::ItemId)
+            .column_as(evidence::Column::EvidencedOn.min(), "first")
+            .filter(evidence::Column::Stage.eq(stage))
+            .group_by(evidence::Column::ItemId)
+            .into_tuple::<(Uuid, Option<chrono::NaiveDate>)>()
+    };
+    let embedded = first(stage_first("embedded").all(db).await?);
+    let evaluated = first(stage_first("evaluated").all(db).await?);
+    let items: Vec<Item> = rows
+        .into_iter()
+        .filter(|(id, _, published)| match reader {
+            crate::library::Reader::Everything => true,
+            _ if *published => true,
+            crate::library::Reader::Agencies(ids) => agencies
+                .get(id)
+                .is_some_and(|list| list.iter().any(|a| ids.contains(a))),
+            crate::library::Reader::PublishedOnly => false,
+        })
+        .map(|(id, identified_on, published)| Item {
+            item: super::Model {
+                id,
+                title: String::new(),
+                lesson: String::new(),
+                source_kind: String::new(),
+                source_entry_id: None,
+                review_id: None,
+                why_it_matters: String::new(),
+                do_differently: String::new(),
+                supervision_questions: String::new(),
+                more_info: String::new(),
+                published,
+                identified_on,
+                created_by: Uuid::nil(),
+                created_at: chrono::DateTime::<chrono::Utc>::MIN_UTC,
+                version: 0,
+            },
+            themes: Vec::new(),
+            partnership_ids: Vec::new(),
+            agency_ids: agencies.get(&id).cloned().unwrap_or_default(),
+            disseminated_on: disseminated.get(&id).copied(),
+            embedded_on: embedded.get(&id).copied(),
+            evaluated_on: evaluated.get(&id).copied(),
+        })
+        .collect();
+    compute(db, &items).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::median;

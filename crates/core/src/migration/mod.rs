@@ -9,6 +9,7 @@ mod m0004_case_attachments;
 mod m0005_reviews;
 mod m0006_actions;
 mod m0007_learning;
+mod m0008_indexes;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_reviews::Migration),
             Box::new(m0006_actions::Migration),
             Box::new(m0007_learning::Migration),
+            Box::new(m0008_indexes::Migration),
         ]
     }
 }

@@ -70,12 +70,7 @@ pub async fn measures_view(
     db: &impl sea_orm::ConnectionTrait,
     actor: &Actor,
 ) -> Result<MeasuresView, PageError> {
-    let items: Vec<Item> = learning::load(db, None)
-        .await?
-        .into_iter()
-        .filter(|i| may_read(actor, i))
-        .collect();
-    let measured = measures::compute(db, &items).await?;
+    let measured = measures::for_reader(db, &Reader::of(actor)).await?;
     let names: HashMap<Uuid, String> = agencies::list(db)
         .await?
         .into_iter()
@@ -101,6 +96,9 @@ pub async fn measures_view(
             .collect(),
     })
 }
+
+/// The most learning items the list shows.
+const LIST_LIMIT: usize = 200;
 
 pub struct ItemRow {
     id: String,
@@ -138,6 +136,8 @@ pub async fn list(
         .into_iter()
         .filter(|i| may_read(&signed_in.actor, i))
         .filter(|i| query.stage.is_empty() || i.stage().as_str() == query.stage)
+        // The newest; the library searches them all.
+        .take(LIST_LIMIT)
         .map(|i| ItemRow {
             id: i.item.id.to_string(),
             title: i.item.title.clone(),
