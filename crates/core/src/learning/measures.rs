@@ -88,98 +88,148 @@ pub async fn compute(db: &impl ConnectionTrait, items: &[Item]) -> CoreResult<Me
     })
 }
 
-/// The measures over the items this reader may see, read lean: one row per item (its date and
-/// whether it is published), the first date of each stage grouped in the database, and the
-/// agency links; never the items' text or themes.
+/// The measures over the items this reader may see, without reading every item: the items are
+/// counted in the database, and rows are read only for items that reached a stage (their dates)
+/// or concern agencies (for the agencies not reached).
 pub async fn for_reader(
     db: &impl ConnectionTrait,
     reader: &crate::library::Reader,
 ) -> CoreResult<Measures> {
-    use sea_orm::QuerySelect;
+    use sea_orm::sea_query::Query;
+    use sea_orm::{Condition, QuerySelect};
 
     use super::{Column, Entity, item_agencies};
-    let rows: Vec<(Uuid, chrono::NaiveDate, bool)> = Entity::find()
-        .select_only()
-        .column(Column::Id)
-        .column(Column::IdentifiedOn)
-        .column(Column::Published)
-        .into_tuple()
-        .all(db)
-        .await?;
-    let links: Vec<(Uuid, Uuid)> = item_agencies::Entity::find()
-        .select_only()
-        .column(item_agencies::Column::ItemId)
-        .column(item_agencies::Column::AgencyId)
-        .into_tuple()
-        .all(db)
-        .await?;
-    let mut agencies: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-    for (item, agency) in links {
-        agencies.entry(item).or_default().push(agency);
-    }
-    let first = |rows: Vec<(Uuid, Option<chrono::NaiveDate>)>| -> HashMap<Uuid, chrono::NaiveDate> {
-        rows.into_iter()
-            .filter_map(|(id, on)| on.map(|on| (id, on)))
-            .collect()
+    use crate::library::Reader;
+    let visible = match reader {
+        Reader::Everything => Condition::all(),
+        Reader::PublishedOnly => Condition::all().add(Column::Published.eq(true)),
+        Reader::Agencies(ids) => Condition::any().add(Column::Published.eq(true)).add(
+            Column::Id.in_subquery(
+                Query::select()
+                    .column(item_agencies::Column::ItemId)
+                    .from(item_agencies::Entity)
+                    .and_where(item_agencies::Column::AgencyId.is_in(ids.clone()))
+                    .to_owned(),
+            ),
+        ),
     };
-    let disseminated = first(
+    let visible_ids = || {
+        let mut query = Query::select();
+        query
+            .column(Column::Id)
+            .from(Entity)
+            .cond_where(visible.clone());
+        query
+    };
+    let total = Entity::find().filter(visible.clone()).count(db).await?;
+    let first_dissemination: HashMap<Uuid, chrono::NaiveDate> =
         evidence::disseminations::Entity::find()
             .select_only()
             .column(evidence::disseminations::Column::ItemId)
             .column_as(evidence::disseminations::Column::HeldOn.min(), "first")
+            .filter(evidence::disseminations::Column::ItemId.in_subquery(visible_ids()))
             .group_by(evidence::disseminations::Column::ItemId)
-            .into_tuple()
+            .into_tuple::<(Uuid, Option<chrono::NaiveDate>)>()
             .all(db)
-            .await?,
-    );
-    let stage_first = |stage: &'static str| {
+            .await?
+            .into_iter()
+            .filter_map(|(id, on)| on.map(|on| (id, on)))
+            .collect();
+    let first_evidence = |stage: &'static str| {
         evidence::Entity::find()
             .select_only()
             .column(evidence::Column::ItemId)
             .column_as(evidence::Column::EvidencedOn.min(), "first")
             .filter(evidence::Column::Stage.eq(stage))
+            .filter(evidence::Column::ItemId.in_subquery(visible_ids()))
             .group_by(evidence::Column::ItemId)
             .into_tuple::<(Uuid, Option<chrono::NaiveDate>)>()
     };
-    let embedded = first(stage_first("embedded").all(db).await?);
-    let evaluated = first(stage_first("evaluated").all(db).await?);
-    let items: Vec<Item> = rows
+    let collect =
+        |rows: Vec<(Uuid, Option<chrono::NaiveDate>)>| -> HashMap<Uuid, chrono::NaiveDate> {
+            rows.into_iter()
+                .filter_map(|(id, on)| on.map(|on| (id, on)))
+                .collect()
+        };
+    let embedded = collect(first_evidence("embedded").all(db).await?);
+    let evaluated = collect(first_evidence("evaluated").all(db).await?);
+    // Identification dates, only for the items that moved on.
+    let moved: Vec<Uuid> = first_dissemination.keys().copied().collect();
+    let mut identified: HashMap<Uuid, chrono::NaiveDate> = HashMap::new();
+    for chunk in moved.chunks(500) {
+        let rows: Vec<(Uuid, chrono::NaiveDate)> = Entity::find()
+            .select_only()
+            .column(Column::Id)
+            .column(Column::IdentifiedOn)
+            .filter(Column::Id.is_in(chunk.to_vec()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        identified.extend(rows);
+    }
+    let days = |stage: &HashMap<Uuid, chrono::NaiveDate>| {
+        median(
+            stage
+                .iter()
+                .filter_map(|(id, on)| {
+                    identified
+                        .get(id)
+                        .map(|from| (*on - *from).num_days().max(0))
+                })
+                .collect(),
+        )
+    };
+    let total = usize::try_from(total).unwrap_or(0);
+    let disseminated_n = first_dissemination.len();
+    let embedded_n = embedded.len();
+    let evaluated_n = evaluated.len();
+    // Agencies not reached, over the visible items that concern agencies.
+    let links: Vec<(Uuid, Uuid)> = item_agencies::Entity::find()
+        .select_only()
+        .column(item_agencies::Column::ItemId)
+        .column(item_agencies::Column::AgencyId)
+        .filter(item_agencies::Column::ItemId.in_subquery(visible_ids()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let dissemination_items: HashMap<Uuid, Uuid> = evidence::disseminations::Entity::find()
+        .select_only()
+        .column(evidence::disseminations::Column::Id)
+        .column(evidence::disseminations::Column::ItemId)
+        .into_tuple::<(Uuid, Uuid)>()
+        .all(db)
+        .await?
         .into_iter()
-        .filter(|(id, _, published)| match reader {
-            crate::library::Reader::Everything => true,
-            _ if *published => true,
-            crate::library::Reader::Agencies(ids) => agencies
-                .get(id)
-                .is_some_and(|list| list.iter().any(|a| ids.contains(a))),
-            crate::library::Reader::PublishedOnly => false,
-        })
-        .map(|(id, identified_on, published)| Item {
-            item: super::Model {
-                id,
-                title: String::new(),
-                lesson: String::new(),
-                source_kind: String::new(),
-                source_entry_id: None,
-                review_id: None,
-                why_it_matters: String::new(),
-                do_differently: String::new(),
-                supervision_questions: String::new(),
-                more_info: String::new(),
-                published,
-                identified_on,
-                created_by: Uuid::nil(),
-                created_at: chrono::DateTime::<chrono::Utc>::MIN_UTC,
-                version: 0,
-            },
-            themes: Vec::new(),
-            partnership_ids: Vec::new(),
-            agency_ids: agencies.get(&id).cloned().unwrap_or_default(),
-            disseminated_on: disseminated.get(&id).copied(),
-            embedded_on: embedded.get(&id).copied(),
-            evaluated_on: evaluated.get(&id).copied(),
-        })
         .collect();
-    compute(db, &items).await
+    let mut reached: HashMap<Uuid, BTreeSet<Uuid>> = HashMap::new();
+    for row in evidence::reached::Entity::find().all(db).await? {
+        if let Some(item) = dissemination_items.get(&row.dissemination_id) {
+            reached.entry(*item).or_default().insert(row.agency_id);
+        }
+    }
+    let not_reached: BTreeSet<Uuid> = links
+        .into_iter()
+        .filter(|(item, agency)| reached.get(item).is_none_or(|set| !set.contains(agency)))
+        .map(|(_, agency)| agency)
+        .collect();
+    Ok(Measures {
+        at_stage: vec![
+            (Stage::Identified, total.saturating_sub(disseminated_n)),
+            (
+                Stage::Disseminated,
+                disseminated_n.saturating_sub(embedded_n),
+            ),
+            (Stage::Embedded, embedded_n.saturating_sub(evaluated_n)),
+            (Stage::Evaluated, evaluated_n),
+        ],
+        median_days_to_disseminated: days(&first_dissemination),
+        median_days_to_embedded: days(&embedded),
+        median_days_to_evaluated: days(&evaluated),
+        never_evaluated_percent: ((total - evaluated_n.min(total)) * 100)
+            .checked_div(total)
+            .and_then(|p| u32::try_from(p).ok()),
+        agencies_not_reached: not_reached.into_iter().collect(),
+    })
 }
 
 #[cfg(test)]

@@ -11,6 +11,12 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for (name, table, columns) in [
             ("idx_cases_status", "cases", &["status", "aware_on"][..]),
+            // Covers the dashboard's grouped count of actions by agency, status and due date.
+            (
+                "idx_actions_agency_status_due",
+                "actions",
+                &["owner_agency_id", "status", "due_on"][..],
+            ),
             (
                 "idx_actions_source_due",
                 "actions",
