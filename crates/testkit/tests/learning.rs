@@ -265,7 +265,10 @@ on_both_databases!(
         let lean = learning::measures::for_reader(app.db.conn(), &Reader::Everything)
             .await
             .unwrap();
-        assert_eq!(lean, measured, "the dashboard's lean reading gives the same measures");
+        assert_eq!(
+            lean, measured,
+            "the dashboard's lean reading gives the same measures"
+        );
 
         // The briefing, as a page and as Word.
         let (status, page) = manager.get_text(&format!("{path}/briefing")).await;
