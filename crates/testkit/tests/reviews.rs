@@ -902,3 +902,92 @@ on_both_databases!(
         assert!(rows.iter().all(|row| parse(row.split(',').nth(4).unwrap())));
     }
 );
+
+on_both_databases!(
+    the_stages_of_a_review_type_are_configuration,
+    demo,
+    |app| async move {
+        let manager = app.sign_in(MANAGER).await;
+        let token = token(app, MANAGER).await;
+        let (status, page) = manager.get_text("/admin/review-types/sar").await;
+        assert_eq!(status, 200);
+        assert!(page.contains("Review stages") && page.contains("id=\"stage_due_0\""));
+        let version = learnloop_core::review_types::store::get(app.db.conn(), "sar")
+            .await
+            .unwrap()
+            .version
+            .to_string();
+        let stages = learnloop_core::review_types::store::get(app.db.conn(), "sar")
+            .await
+            .unwrap()
+            .config()
+            .review_stages();
+        let mut form: Vec<(String, String)> = vec![
+            ("version".to_string(), version),
+            (
+                "name".to_string(),
+                "Safeguarding adults review (Care Act s44)".to_string(),
+            ),
+            ("report_months".to_string(), "6".to_string()),
+        ];
+        let criteria = learnloop_core::review_types::store::get(app.db.conn(), "sar")
+            .await
+            .unwrap()
+            .config()
+            .criteria;
+        for (index, criterion) in criteria.iter().enumerate() {
+            form.push((format!("question_{index}"), criterion.question.clone()));
+        }
+        for (index, stage) in stages.iter().enumerate() {
+            let name = if index == 0 {
+                "Scoping meeting".to_string()
+            } else {
+                stage.name.clone()
+            };
+            form.push((format!("stage_name_{index}"), name));
+            if stage.required {
+                form.push((format!("stage_required_{index}"), "yes".to_string()));
+            }
+            let due = match stage.due {
+                learnloop_core::review_types::StageDue::Commissioning { working_days } => {
+                    Some(if index == 0 { 15 } else { working_days })
+                }
+                learnloop_core::review_types::StageDue::CommissioningMonths { months }
+                | learnloop_core::review_types::StageDue::AfterPublication { months } => {
+                    Some(months)
+                }
+                learnloop_core::review_types::StageDue::BeforePublication { working_days } => {
+                    Some(working_days)
+                }
+                _ => None,
+            };
+            if let Some(due) = due {
+                form.push((format!("stage_due_{index}"), due.to_string()));
+            }
+        }
+        let fields: Vec<(&str, &str)> =
+            form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let saved = manager.post_form("/admin/review-types/sar", &fields).await;
+        assert_eq!(saved.status(), 303);
+        let adult = case_id(app, "Adult J").await;
+        let id = commission(&manager, &adult, "sar", "2026-06-01").await;
+        let (_, review) = api(app, &token, &format!("/api/v1/reviews/{id}")).await;
+        let first = &review["stages"][0];
+        assert_eq!(first["name"], "Scoping meeting");
+        assert_eq!(
+            first["due_on"], "2026-06-22",
+            "15 working days after the decision"
+        );
+        // A stage with no name is refused by name, and nothing changes.
+        let mut bad = fields.clone();
+        bad.retain(|(k, _)| *k != "stage_name_1");
+        let refused = manager.post_form("/admin/review-types/sar", &bad).await;
+        assert!(
+            refused
+                .text()
+                .await
+                .unwrap()
+                .contains("href=\"#stage_name_1\"")
+        );
+    }
+);

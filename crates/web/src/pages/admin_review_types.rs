@@ -5,7 +5,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use learnloop_core::review_types::{self, Config};
+use learnloop_core::review_types::{self, Config, StageDue};
 use learnloop_core::{CoreError, FieldError, audit};
 
 use super::forms::{self, Pairs};
@@ -82,6 +82,8 @@ struct EditPage {
     /// (field, label, value, error) of each criterion's wording and each step's day.
     questions: Vec<(String, String, String, Option<String>)>,
     steps: Vec<(String, String, String, Option<String>)>,
+    /// The stages of a review of this type.
+    stages: Vec<StageField>,
     conflict: Option<String>,
 }
 
@@ -113,6 +115,54 @@ fn clock_fields(config: &Config) -> Vec<(&'static str, &'static str, String)> {
             number(&clocks.pre_publication_days),
         ),
     ]
+}
+
+/// One stage of a review type, as the form shows it.
+pub struct StageField {
+    index: usize,
+    name: String,
+    required: bool,
+    rule: &'static str,
+    number: Option<String>,
+    name_error: Option<String>,
+    due_error: Option<String>,
+}
+
+fn due_rule(due: StageDue) -> &'static str {
+    match due {
+        StageDue::Unscheduled => "No due date of its own",
+        StageDue::Commissioning { .. } => "Working days after the decision",
+        StageDue::CommissioningMonths { .. } => "Months after the decision",
+        StageDue::BeforePublication { .. } => "Working days before publication",
+        StageDue::Publication => "Due on the planned publication date",
+        StageDue::AfterPublication { .. } => "Months after publication",
+    }
+}
+
+fn due_number(due: StageDue) -> Option<u32> {
+    match due {
+        StageDue::Commissioning { working_days } | StageDue::BeforePublication { working_days } => {
+            Some(working_days)
+        }
+        StageDue::CommissioningMonths { months } | StageDue::AfterPublication { months } => {
+            Some(months)
+        }
+        StageDue::Unscheduled | StageDue::Publication => None,
+    }
+}
+
+fn with_number(due: StageDue, number: u32) -> StageDue {
+    match due {
+        StageDue::Commissioning { .. } => StageDue::Commissioning {
+            working_days: number,
+        },
+        StageDue::BeforePublication { .. } => StageDue::BeforePublication {
+            working_days: number,
+        },
+        StageDue::CommissioningMonths { .. } => StageDue::CommissioningMonths { months: number },
+        StageDue::AfterPublication { .. } => StageDue::AfterPublication { months: number },
+        other => other,
+    }
 }
 
 async fn edit_page(
@@ -154,10 +204,29 @@ async fn edit_page(
             )
         })
         .collect();
+    let stages = if code == review_types::SERIOUS_CHILD_CASE {
+        Vec::new()
+    } else {
+        config
+            .review_stages()
+            .iter()
+            .enumerate()
+            .map(|(index, stage)| StageField {
+                index,
+                name: stage.name.clone(),
+                required: stage.required,
+                rule: due_rule(stage.due),
+                number: due_number(stage.due).map(|n| n.to_string()),
+                name_error: error_of(&format!("stage_name_{index}")),
+                due_error: error_of(&format!("stage_due_{index}")),
+            })
+            .collect()
+    };
     render(&EditPage {
         layout,
         questions,
         steps,
+        stages,
         clock_fields: clock_fields(&config),
         code: review_type.code,
         version: review_type.version,
@@ -217,6 +286,32 @@ pub async fn update(
                 "Enter the step's working day",
             )),
         }
+    }
+    if code != review_types::SERIOUS_CHILD_CASE {
+        // The stages as configured (or the defaults), changed as the form says.
+        let mut stages = config.review_stages();
+        for (index, stage) in stages.iter_mut().enumerate() {
+            let name = forms::field(&form, &format!("stage_name_{index}"));
+            if name.trim().is_empty() {
+                errors.push(FieldError::new(
+                    format!("stage_name_{index}"),
+                    "Enter the stage's name",
+                ));
+            } else {
+                stage.name = name.trim().chars().take(120).collect();
+            }
+            stage.required = forms::checked(&form, &format!("stage_required_{index}"));
+            if due_number(stage.due).is_some() {
+                match optional_number(&form, &format!("stage_due_{index}"), &mut errors) {
+                    Some(number) => stage.due = with_number(stage.due, number),
+                    None => errors.push(FieldError::new(
+                        format!("stage_due_{index}"),
+                        "Enter when the stage falls due",
+                    )),
+                }
+            }
+        }
+        config.stages = stages;
     }
     if !errors.is_empty() {
         return Ok(edit_page(&state, &code, errors, None)
