@@ -465,23 +465,6 @@ async fn seed_access(db: &impl ConnectionTrait, now: DateTime<Utc>) -> CoreResul
     Ok(())
 }
 
-/// The day `days` working days before `today`.
-fn working_days_before(
-    calendar: &crate::calendar::Calendar,
-    today: chrono::NaiveDate,
-    days: u32,
-) -> chrono::NaiveDate {
-    let mut date = today;
-    let mut counted = 0;
-    while counted < days {
-        date = date.pred_opt().unwrap_or(date);
-        if calendar.is_working_day(date) {
-            counted += 1;
-        }
-    }
-    date
-}
-
 /// A demo case: (pseudonym, child?, incident, working days ago, age band, agency codes, summary).
 type CaseSeed = (
     &'static str,
@@ -601,7 +584,7 @@ async fn seed_cases(db: &impl ConnectionTrait, now: DateTime<Utc>) -> CoreResult
     let review_group = groups::find_by_code(db, "review-group")
         .await?
         .map(|group| group.id);
-    let date = |days: u32| working_days_before(&calendar, today, days);
+    let date = |days: u32| calendar.subtract_working_days(today, days);
     let text = |date: chrono::NaiveDate| date.format("%Y-%m-%d").to_string();
     let answers =
         |pairs: &[&str]| -> Answers { pairs.iter().map(|key| (key.to_string(), true)).collect() };

@@ -104,6 +104,19 @@ impl Calendar {
         }
     }
 
+    /// The `days`-th working day before `from` (the pre-publication notice, a date in the past).
+    pub fn subtract_working_days(&self, from: NaiveDate, days: u32) -> NaiveDate {
+        let mut date = from;
+        let mut counted = 0;
+        while counted < days {
+            date = date.pred_opt().unwrap_or(date);
+            if self.is_working_day(date) {
+                counted += 1;
+            }
+        }
+        date
+    }
+
     /// Working days from `today` until `due`: positive when due later, 0 on the day, negative
     /// when overdue (counting the working days since).
     pub fn working_days_until(&self, today: NaiveDate, due: NaiveDate) -> i64 {

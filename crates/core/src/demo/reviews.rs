@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::entity::prelude::*;
 use sea_orm::{ConnectionTrait, Set};
 
-use super::{DEMO_REVIEW_ID, working_days_before};
+use super::DEMO_REVIEW_ID;
 use crate::access::grants;
 use crate::calendar::Calendar;
 use crate::error::CoreResult;
@@ -252,8 +252,8 @@ pub async fn seed(db: &impl ConnectionTrait, now: DateTime<Utc>, manager: Uuid) 
         for code in seed.agency_codes {
             agency_ids.push(agency_id(db, code).await?);
         }
-        let commissioned = working_days_before(&calendar, today, seed.days_ago);
-        let aware = working_days_before(&calendar, commissioned, 15);
+        let commissioned = calendar.subtract_working_days(today, seed.days_ago);
+        let aware = calendar.subtract_working_days(commissioned, 15);
         let partnership = if seed.child {
             children.id
         } else if seed.review_type == types::DHR {

@@ -76,26 +76,13 @@ pub fn due_for(
             add_months(commissioned_on, months),
         )),
         StageDue::BeforePublication { working_days } => {
-            publication_on.map(|on| working_days_before(calendar, on, working_days))
+            publication_on.map(|on| calendar.subtract_working_days(on, working_days))
         }
         StageDue::Publication => publication_on,
         StageDue::AfterPublication { months } => {
             publication_on.map(|on| working_day_on_or_before(calendar, add_months(on, months)))
         }
     }
-}
-
-/// The day `days` working days before `date`.
-pub fn working_days_before(calendar: &Calendar, date: NaiveDate, days: u32) -> NaiveDate {
-    let mut day = date;
-    let mut counted = 0;
-    while counted < days {
-        day = day.pred_opt().unwrap_or(day);
-        if calendar.is_working_day(day) {
-            counted += 1;
-        }
-    }
-    day
 }
 
 /// Creates the stages of a newly commissioned review.

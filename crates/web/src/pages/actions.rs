@@ -791,14 +791,7 @@ pub async fn add_update(
     }
     let mut stored = Vec::new();
     for file in &prepared {
-        let path = state.settings.files_dir.join(file.version_id.to_string());
-        let temporary = state
-            .settings
-            .files_dir
-            .join(format!("{}.part", file.version_id));
-        std::fs::create_dir_all(&state.settings.files_dir)
-            .and_then(|()| std::fs::write(&temporary, &file.bytes))
-            .and_then(|()| std::fs::rename(&temporary, &path))
+        let path = super::store_file(&state.settings.files_dir, file.version_id, &file.bytes)
             .map_err(|error| {
                 tracing::error!(error = %error, "cannot store evidence");
                 PageError(AppError::internal())

@@ -49,15 +49,8 @@ pub async fn upload(
     };
     let bytes = file.map(|part| part.bytes).unwrap_or_default();
     let attachment_id = uuid::Uuid::now_v7();
-    // Write to a temporary name, then rename: a half-written file never carries the id.
-    std::fs::create_dir_all(&state.settings.files_dir).map_err(storage_error)?;
-    let final_path = state.settings.files_dir.join(attachment_id.to_string());
-    let temporary = state
-        .settings
-        .files_dir
-        .join(format!("{attachment_id}.part"));
-    std::fs::write(&temporary, &bytes).map_err(storage_error)?;
-    std::fs::rename(&temporary, &final_path).map_err(storage_error)?;
+    let final_path = super::store_file(&state.settings.files_dir, attachment_id, &bytes)
+        .map_err(storage_error)?;
     let upload = attachments::Upload {
         id: attachment_id,
         case_id: id,

@@ -1,4 +1,5 @@
-//! Reading HTML forms whose fields repeat (checkboxes), as the list of pairs the browser sent.
+//! Reading HTML forms whose fields repeat (checkboxes), as the list of pairs the browser sent,
+//! and pointing a refused form's errors at its controls.
 
 pub type Pairs = Vec<(String, String)>;
 
@@ -34,4 +35,23 @@ pub fn ids(pairs: &Pairs, name: &str) -> Vec<uuid::Uuid> {
         .iter()
         .filter_map(|value| uuid::Uuid::parse_str(value).ok())
         .collect()
+}
+
+/// Points core field errors at the controls that carry them on a page with many forms:
+/// each (from, to) renames the field `from`.
+pub fn rename(error: learnloop_core::CoreError, map: &[(&str, &str)]) -> learnloop_core::CoreError {
+    match error {
+        learnloop_core::CoreError::Invalid(fields) => learnloop_core::CoreError::Invalid(
+            fields
+                .into_iter()
+                .map(|mut field| {
+                    if let Some((_, to)) = map.iter().find(|(from, _)| *from == field.field) {
+                        field.field = to.to_string();
+                    }
+                    field
+                })
+                .collect(),
+        ),
+        other => other,
+    }
 }

@@ -40,3 +40,18 @@ use crate::error::AppError;
 pub fn parse_id(raw: &str) -> Result<Uuid, AppError> {
     Uuid::parse_str(raw).map_err(|_| AppError::not_found())
 }
+
+/// Keeps an uploaded file under `files_dir` by its id: written to a temporary name first, then
+/// renamed, so a half-written file never carries the id. Returns where it is.
+pub fn store_file(
+    files_dir: &std::path::Path,
+    id: Uuid,
+    bytes: &[u8],
+) -> std::io::Result<std::path::PathBuf> {
+    let final_path = files_dir.join(id.to_string());
+    let temporary = files_dir.join(format!("{id}.part"));
+    std::fs::create_dir_all(files_dir)?;
+    std::fs::write(&temporary, bytes)?;
+    std::fs::rename(&temporary, &final_path)?;
+    Ok(final_path)
+}

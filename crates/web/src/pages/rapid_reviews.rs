@@ -13,6 +13,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::cases::visible_case;
+use super::forms::rename;
 use super::layout::{Layout, render};
 use super::parse_id;
 use crate::auth::csrf::CsrfForm;
@@ -259,7 +260,7 @@ pub async fn complete_step(
         |txn| async move {
             let result = rapid_reviews::complete_step(&txn, id, &key, &form.on, today)
                 .await
-                .map_err(|error| rename(error, "completed_on", &format!("on-{key}")));
+                .map_err(|error| rename(error, &[("completed_on", &format!("on-{key}"))]));
             (txn, result)
         },
     )
@@ -289,7 +290,7 @@ pub async fn step_reason(
         |txn| async move {
             let result = rapid_reviews::record_missed_reason(&txn, id, &key, &form.reason)
                 .await
-                .map_err(|error| rename(error, "reason", &format!("reason-{key}")));
+                .map_err(|error| rename(error, &[("reason", &format!("reason-{key}"))]));
             (txn, result)
         },
     )
@@ -315,7 +316,9 @@ pub async fn summary_received(
         |txn| async move {
             let result = rapid_reviews::summary_received(&txn, id, agency_id, &form.on, today)
                 .await
-                .map_err(|error| rename(error, "received_on", &format!("summary-{agency_id}")));
+                .map_err(|error| {
+                    rename(error, &[("received_on", &format!("summary-{agency_id}"))])
+                });
             (txn, result)
         },
     )
@@ -385,22 +388,4 @@ pub async fn convert(
         },
     )
     .await
-}
-
-/// Renames a field error so it points at the right control on a page with many forms.
-fn rename(error: CoreError, from: &str, to: &str) -> CoreError {
-    match error {
-        CoreError::Invalid(fields) => CoreError::Invalid(
-            fields
-                .into_iter()
-                .map(|mut field| {
-                    if field.field == from {
-                        field.field = to.to_string();
-                    }
-                    field
-                })
-                .collect(),
-        ),
-        other => other,
-    }
 }

@@ -54,25 +54,22 @@ fn prepare(parts: &[Part], field: &str) -> Result<documents::Prepared, FieldErro
     })
 }
 
-/// Writes the cleaned bytes under the version's id: to a temporary name first, so a
-/// half-written file never carries the id.
+/// Keeps the cleaned bytes under the version's id.
 fn store(
     state: &AppState,
     prepared: &documents::Prepared,
 ) -> Result<std::path::PathBuf, CoreError> {
-    let directory = &state.settings.files_dir;
-    let final_path = directory.join(prepared.version_id.to_string());
-    let temporary = directory.join(format!("{}.part", prepared.version_id));
-    std::fs::create_dir_all(directory)
-        .and_then(|()| std::fs::write(&temporary, &prepared.bytes))
-        .and_then(|()| std::fs::rename(&temporary, &final_path))
-        .map_err(|error| {
-            tracing::error!(error = %error, "cannot store a review document");
-            CoreError::Database(sea_orm::DbErr::Custom(
-                "the file could not be stored".to_string(),
-            ))
-        })?;
-    Ok(final_path)
+    super::store_file(
+        &state.settings.files_dir,
+        prepared.version_id,
+        &prepared.bytes,
+    )
+    .map_err(|error| {
+        tracing::error!(error = %error, "cannot store a review document");
+        CoreError::Database(sea_orm::DbErr::Custom(
+            "the file could not be stored".to_string(),
+        ))
+    })
 }
 
 async fn refuse(

@@ -21,7 +21,7 @@ use learnloop_core::{
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::forms::{self, Pairs};
+use super::forms::{self, Pairs, rename};
 use super::layout::{Layout, render};
 use super::parse_id;
 use crate::auth::csrf::CsrfForm;
@@ -988,24 +988,6 @@ where
             Ok((StatusCode::CONFLICT, page).into_response())
         }
         Err(other) => Err(other.into()),
-    }
-}
-
-/// Points a core field error at the control that carries it on a page with many forms.
-fn rename(error: CoreError, map: &[(&str, &str)]) -> CoreError {
-    match error {
-        CoreError::Invalid(fields) => CoreError::Invalid(
-            fields
-                .into_iter()
-                .map(|mut field| {
-                    if let Some((_, to)) = map.iter().find(|(from, _)| *from == field.field) {
-                        field.field = to.to_string();
-                    }
-                    field
-                })
-                .collect(),
-        ),
-        other => other,
     }
 }
 
