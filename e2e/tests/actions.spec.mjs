@@ -18,7 +18,16 @@
 // happens, because the other specs run on the same server after this one.
 import { writeFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { test, expect, PEOPLE, newAnonymousContext, signIn, storageStateFor } from './session.mjs';
+import {
+  test,
+  expect,
+  PEOPLE,
+  newAnonymousContext,
+  signIn,
+  stepUp,
+  storageStateFor,
+} from './session.mjs';
+import { expectNoAxeViolations } from './axe.mjs';
 import { expectErrorSummary, expectShellPage, followLink, navigationResponse } from './pages.mjs';
 
 test.use({ signedInAs: PEOPLE.businessManager });
@@ -577,6 +586,10 @@ test.describe.serial('an action plan from its actions to the assurance check a y
   test('the business manager downloads the tracker as a spreadsheet and as CSV', async ({
     page,
   }) => {
+    // A download asks for the authenticator code again first (remembered for 5 minutes).
+    await stepUp(page, PEOPLE.businessManager, '/actions', {
+      beforeSubmit: () => expectNoAxeViolations(page),
+    });
     const tracker = await page.goto('/actions');
     await expectShellPage(page, tracker, { heading: 'Actions' });
     const total = await trackerTotal(page);

@@ -20,7 +20,7 @@
 // failure. The new item is restricted (not published), so the demo's public
 // learning stays as the other tests expect it.
 import { stat, readFile } from 'node:fs/promises';
-import { test, expect, PEOPLE, newAnonymousContext, storageStateFor } from './session.mjs';
+import { test, expect, PEOPLE, newAnonymousContext, stepUp, storageStateFor } from './session.mjs';
 import { expectErrorSummary, expectShellPage, followLink, navigationResponse } from './pages.mjs';
 import { expectNoAxeViolations } from './axe.mjs';
 
@@ -537,6 +537,10 @@ test.describe.serial('a lesson from a finding, around the learning loop, into th
 
     const docx = page.getByRole('link', { name: 'Download as a Word document (.docx) to edit' });
     await expect(docx).toHaveAttribute('href', `${itemPath}/briefing.docx`);
+    // A download asks for the authenticator code again first, then comes back here.
+    await stepUp(page, PEOPLE.businessManager, `${itemPath}/briefing`, {
+      beforeSubmit: () => expectNoAxeViolations(page),
+    });
     const downloading = page.waitForEvent('download');
     await docx.click();
     const download = await downloading;

@@ -202,6 +202,26 @@ export async function signIn(
 }
 
 /**
+ * Step up in `page`'s session: open "Enter your authenticator code" (which
+ * exports and new API tokens ask for first, and remember for 5 minutes), give
+ * a fresh code for `email`, and wait to be sent back to `next` (a path on this
+ * site). `beforeSubmit` runs on the step-up page (for example an axe check).
+ */
+export async function stepUp(
+  page,
+  email,
+  next,
+  { secret = DEMO_TOTP_SECRET, beforeSubmit = async () => {} } = {},
+) {
+  await page.goto(`/step-up?next=${encodeURIComponent(next)}`);
+  await expect(page.locator('h1')).toHaveText('Enter your authenticator code');
+  await beforeSubmit();
+  await page.locator('#code').fill(await unusedCode(email, secret));
+  await page.getByRole('button', { name: 'Continue', exact: true }).click();
+  await page.waitForURL((url) => `${url.pathname}${url.search}` === next);
+}
+
+/**
  * A new browser context that is not signed in, with JavaScript on. Inside a
  * test, `browser.newContext()` inherits the test's options, including a
  * signed-in `storageState`; these are set explicitly so it does not.

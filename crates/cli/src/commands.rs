@@ -77,8 +77,11 @@ fn shutdown_signal() -> Result<impl std::future::Future<Output = ()> + Send + 's
     })
 }
 
-fn web_settings(settings: &Settings) -> WebSettings {
-    WebSettings {
+fn web_settings(settings: &Settings) -> Result<WebSettings, String> {
+    let trusted_proxies =
+        learnloop_web::auth::client_address::TrustedProxies::parse(&settings.trusted_proxies)
+            .map_err(|error| format!("invalid settings: trusted_proxies: {error}"))?;
+    Ok(WebSettings {
         assets_dir: settings.assets_dir.clone(),
         max_body_bytes: settings.max_body_bytes,
         secure_cookies: settings.secure_cookies,
@@ -88,7 +91,16 @@ fn web_settings(settings: &Settings) -> WebSettings {
         },
         public_url: settings.public_url.clone(),
         files_dir: settings.files_dir.clone(),
-    }
+        trusted_proxies,
+        secret_key: settings.secret_key.clone(),
+        request_timeout: std::time::Duration::from_secs(settings.request_timeout_seconds),
+        max_concurrent_requests: settings.max_concurrent_requests,
+        password_hashing_slots: settings.password_hashing_slots,
+        sign_in_limits: learnloop_core::identity::sign_in::Limits {
+            per_client: settings.sign_in_failures_per_address,
+            ..Default::default()
+        },
+    })
 }
 
 pub async fn serve(settings: Settings, with_demo: bool) -> Result<(), String> {
@@ -137,7 +149,7 @@ pub async fn serve(settings: Settings, with_demo: bool) -> Result<(), String> {
         }
         None => std::sync::Arc::new(learnloop_core::clock::SystemClock),
     };
-    let state = AppState::with_clock(db.clone(), web_settings(&settings), clock.clone()).await;
+    let state = AppState::with_clock(db.clone(), web_settings(&settings)?, clock.clone()).await;
     if settings.reminder_interval_seconds > 0 {
         let worker = learnloop_core::reminders::Worker {
             db: db.clone(),

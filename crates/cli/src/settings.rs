@@ -56,6 +56,22 @@ pub struct Settings {
     pub reminder_interval_seconds: u64,
     /// Browser tests only: a file holding a number of days to move the clock on by.
     pub clock_offset_file: Option<PathBuf>,
+    /// Proxies (addresses or CIDR networks) whose `X-Forwarded-For` names the client. Empty:
+    /// the TCP peer is the client and the header is ignored.
+    pub trusted_proxies: Vec<String>,
+    /// The secret (32+ characters) for keyed hashes of sign-in email keys and recovery codes;
+    /// the same on every instance. Unset: a key generated once and kept in the database.
+    /// Changing it makes issued recovery codes stop working.
+    pub secret_key: Option<String>,
+    /// A request unanswered after this many seconds gets 503 and its work is dropped.
+    pub request_timeout_seconds: u64,
+    /// Requests handled at once by one instance; more wait up to 2 seconds, then get 503.
+    pub max_concurrent_requests: usize,
+    /// Password hashes (argon2, 19 MiB each) computed at once.
+    pub password_hashing_slots: usize,
+    /// Failed sign-ins and second factors from one client address, across every account, in
+    /// 5 minutes before that address is refused (429) until the window passes.
+    pub sign_in_failures_per_address: u64,
 }
 
 impl Default for Settings {
@@ -78,11 +94,23 @@ impl Default for Settings {
             mail_from: "learnloop@localhost".to_string(),
             reminder_interval_seconds: 300,
             clock_offset_file: None,
+            trusted_proxies: Vec::new(),
+            secret_key: None,
+            request_timeout_seconds: 30,
+            max_concurrent_requests: 512,
+            password_hashing_slots: 2,
+            sign_in_failures_per_address: 30,
         }
     }
 }
 
-const ENV_KEYS: [&str; 17] = [
+const ENV_KEYS: [&str; 23] = [
+    "trusted_proxies",
+    "secret_key",
+    "request_timeout_seconds",
+    "max_concurrent_requests",
+    "password_hashing_slots",
+    "sign_in_failures_per_address",
     "mailer",
     "smtp_host",
     "smtp_port",
@@ -155,6 +183,33 @@ impl Settings {
         if self.mail_from.contains(['\r', '\n', '<', '>']) || !self.mail_from.contains('@') {
             return Err("invalid settings: mail_from must be an email address".to_string());
         }
+        learnloop_web::auth::client_address::TrustedProxies::parse(&self.trusted_proxies)
+            .map_err(|error| format!("invalid settings: trusted_proxies: {error}"))?;
+        if self
+            .secret_key
+            .as_ref()
+            .is_some_and(|key| key.chars().count() < 32)
+        {
+            return Err("invalid settings: secret_key must be at least 32 characters".to_string());
+        }
+        if !(1..=600).contains(&self.request_timeout_seconds) {
+            return Err(
+                "invalid settings: request_timeout_seconds must be between 1 and 600".to_string(),
+            );
+        }
+        if self.max_concurrent_requests == 0 {
+            return Err("invalid settings: max_concurrent_requests must be at least 1".to_string());
+        }
+        if !(1..=64).contains(&self.password_hashing_slots) {
+            return Err(
+                "invalid settings: password_hashing_slots must be between 1 and 64".to_string(),
+            );
+        }
+        if self.sign_in_failures_per_address == 0 {
+            return Err(
+                "invalid settings: sign_in_failures_per_address must be at least 1".to_string(),
+            );
+        }
         Ok(self)
     }
 
@@ -164,12 +219,30 @@ impl Settings {
         shown.database = Some(learnloop_core::db::redact_url(
             &self.database_or(DEFAULT_DATABASE),
         ));
+        shown.secret_key = self.secret_key.as_ref().map(|_| "***".to_string());
         toml_lines(&shown)
     }
 }
 
 fn toml_lines(settings: &Settings) -> String {
-    format!(
+    let trusted_proxies = settings
+        .trusted_proxies
+        .iter()
+        .map(|entry| format!("\"{entry}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let secret_key = match &settings.secret_key {
+        Some(shown) => format!("secret_key = \"{shown}\"\n"),
+        None => "# secret_key unset: a key generated once is kept in the database\n".to_string(),
+    };
+    let security = format!(
+        "trusted_proxies = [{trusted_proxies}]\n{secret_key}request_timeout_seconds = {}\nmax_concurrent_requests = {}\npassword_hashing_slots = {}\nsign_in_failures_per_address = {}\n",
+        settings.request_timeout_seconds,
+        settings.max_concurrent_requests,
+        settings.password_hashing_slots,
+        settings.sign_in_failures_per_address
+    );
+    let general = format!(
         "bind = \"{}\"\ndatabase = \"{}\"\nlog_format = \"{}\"\nlog_level = \"{}\"\nassets_dir = \"{}\"\nmax_body_bytes = {}\nfiles_dir = \"{}\"\nsecure_cookies = {}\npublic_url = \"{}\"\nsession_idle_minutes = {}\nsession_absolute_hours = {}\nmailer = \"{}\"\nsmtp_host = \"{}\"\nsmtp_port = {}\nmail_from = \"{}\"\nreminder_interval_seconds = {}\n",
         settings.bind,
         settings.database.clone().unwrap_or_default(),
@@ -190,9 +263,51 @@ fn toml_lines(settings: &Settings) -> String {
         settings.smtp_port,
         settings.mail_from,
         settings.reminder_interval_seconds
-    )
+    );
+    general + &security
 }
 
 fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proxies_and_the_secret_key_are_checked_and_the_key_never_printed() {
+        let mut settings = Settings {
+            trusted_proxies: vec!["10.0.0.0/8".to_string(), "192.0.2.1".to_string()],
+            secret_key: Some("a long enough secret for the keyed hashes".to_string()),
+            ..Settings::default()
+        };
+        let shown = settings
+            .clone()
+            .validate()
+            .map(|valid| valid.redacted_toml());
+        assert!(
+            shown
+                .as_ref()
+                .is_ok_and(|text| text.contains("secret_key = \"***\""))
+        );
+        assert!(
+            shown
+                .as_ref()
+                .is_ok_and(|text| !text.contains("long enough secret"))
+        );
+        assert!(
+            shown.as_ref().is_ok_and(
+                |text| text.contains("trusted_proxies = [\"10.0.0.0/8\", \"192.0.2.1\"]")
+            )
+        );
+        settings.trusted_proxies = vec!["proxy.internal".to_string()];
+        assert!(settings.clone().validate().is_err());
+        settings.trusted_proxies = Vec::new();
+        settings.secret_key = Some("short".to_string());
+        assert!(settings.clone().validate().is_err());
+        settings.secret_key = None;
+        settings.request_timeout_seconds = 0;
+        assert!(settings.validate().is_err());
+    }
 }

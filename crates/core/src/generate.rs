@@ -378,19 +378,31 @@ pub async fn generate(
                 item_id: Set(id),
                 theme_code: Set(theme.clone()),
             });
-            docs.push(library::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                source_kind: Set("learning_item".to_string()),
-                source_id: Set(id),
-                title: Set(title),
-                body: Set(lesson),
-                themes: Set(format!(" {theme} ")),
-                review_type: Set(String::new()),
-                agency_ids: Set(format!(" {} ", dice.pick(&agency_ids))),
-                partnership_ids: Set(String::new()),
-                dated_on: Set(identified),
-                public: Set(published),
-            });
+            let doc = library::Model {
+                id: Uuid::now_v7(),
+                source_kind: "learning_item".to_string(),
+                source_id: id,
+                title,
+                body: lesson,
+                themes: format!(" {theme} "),
+                review_type: String::new(),
+                agency_ids: format!(" {} ", dice.pick(&agency_ids)),
+                partnership_ids: String::new(),
+                dated_on: identified,
+                public: published,
+                frozen: false,
+                published_from: None,
+            };
+            // Generated lessons count as published through the check: a frozen copy each.
+            if published {
+                docs.push(library::to_active(library::Model {
+                    id: Uuid::now_v7(),
+                    frozen: true,
+                    published_from: Some(id),
+                    ..doc.clone()
+                }));
+            }
+            docs.push(library::to_active(doc));
         }
         insert_batches(db, item_rows).await?;
         insert_batches(db, theme_rows).await?;

@@ -1,5 +1,8 @@
 //! Personal API tokens: shown once when created, stored only as a SHA-256 hash, with an expiry,
-//! revocable. A token acts as its owner.
+//! revocable. A token acts as its owner, and only while its owner has a second factor: a token
+//! is a password that never meets the second factor, so it must not outrank one. A grant that
+//! adds case access suspends the owner's tokens until they next pass their second factor, and a
+//! password reset revokes them.
 
 use chrono::{DateTime, Utc};
 use rand::RngCore;
@@ -8,6 +11,7 @@ use sea_orm::{ConnectionTrait, Set};
 use sha2::{Digest, Sha256};
 
 use crate::error::{CoreError, CoreResult};
+use crate::identity::credentials;
 use crate::{FieldError, people, validate};
 
 const PREFIX: &str = "ll_";
@@ -23,6 +27,8 @@ pub struct Model {
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// Set when a grant added case access; cleared when the owner next passes a second factor.
+    pub suspended_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -42,8 +48,37 @@ fn generate() -> String {
     format!("{PREFIX}{body}")
 }
 
+/// What a token is now, for its owner's list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Active,
+    Suspended,
+    Expired,
+    Revoked,
+}
+
+impl Model {
+    pub fn status(&self, now: DateTime<Utc>) -> Status {
+        if self.revoked_at.is_some() {
+            Status::Revoked
+        } else if self.expires_at <= now {
+            Status::Expired
+        } else if self.suspended_at.is_some() {
+            Status::Suspended
+        } else {
+            Status::Active
+        }
+    }
+}
+
+async fn has_second_factor(db: &impl ConnectionTrait, person_id: Uuid) -> CoreResult<bool> {
+    Ok(credentials::get(db, person_id)
+        .await?
+        .is_some_and(|row| row.has_second_factor()))
+}
+
 /// Creates a token for the person and returns its record and the secret, which is never
-/// stored and cannot be shown again.
+/// stored and cannot be shown again. Refused for someone without a second factor.
 pub async fn create(
     db: &impl ConnectionTrait,
     person_id: Uuid,
@@ -63,6 +98,11 @@ pub async fn create(
     if !errors.is_empty() {
         return Err(CoreError::Invalid(errors));
     }
+    if !has_second_factor(db, person_id).await? {
+        return Err(CoreError::Conflict(
+            "API tokens are only for people who have set up a second factor".to_string(),
+        ));
+    }
     let secret = generate();
     let model = Entity::insert(ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -72,6 +112,7 @@ pub async fn create(
         created_at: Set(now),
         expires_at: Set(expires_at),
         revoked_at: Set(None),
+        suspended_at: Set(None),
     })
     .exec_with_returning(db)
     .await?;
@@ -79,7 +120,7 @@ pub async fn create(
 }
 
 /// The active person a presented token belongs to, or `None` when the token is unknown,
-/// expired, revoked or its owner is disabled.
+/// expired, revoked or suspended, or its owner is disabled or has no second factor.
 pub async fn authenticate(
     db: &impl ConnectionTrait,
     presented: &str,
@@ -95,7 +136,7 @@ pub async fn authenticate(
     else {
         return Ok(None);
     };
-    if token.revoked_at.is_some() || token.expires_at <= now {
+    if token.status(now) != Status::Active || !has_second_factor(db, token.person_id).await? {
         return Ok(None);
     }
     let person = people::get(db, token.person_id).await?;
@@ -124,6 +165,51 @@ pub async fn revoke(db: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>) -> 
         active.update(db).await?;
     }
     Ok(())
+}
+
+/// Suspends the person's live tokens (a grant added case access); returns how many.
+pub async fn suspend_all_for(
+    db: &impl ConnectionTrait,
+    person_id: Uuid,
+    now: DateTime<Utc>,
+) -> CoreResult<u64> {
+    Ok(Entity::update_many()
+        .col_expr(Column::SuspendedAt, Expr::value(Some(now)))
+        .filter(Column::PersonId.eq(person_id))
+        .filter(Column::RevokedAt.is_null())
+        .filter(Column::SuspendedAt.is_null())
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// Lifts the suspension of the person's tokens: they have just passed their second factor.
+pub async fn resume_all_for(db: &impl ConnectionTrait, person_id: Uuid) -> CoreResult<u64> {
+    Ok(Entity::update_many()
+        .col_expr(
+            Column::SuspendedAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(Column::PersonId.eq(person_id))
+        .filter(Column::SuspendedAt.is_not_null())
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// Revokes every token of the person (their password was reset); returns how many.
+pub async fn revoke_all_for(
+    db: &impl ConnectionTrait,
+    person_id: Uuid,
+    now: DateTime<Utc>,
+) -> CoreResult<u64> {
+    Ok(Entity::update_many()
+        .col_expr(Column::RevokedAt, Expr::value(Some(now)))
+        .filter(Column::PersonId.eq(person_id))
+        .filter(Column::RevokedAt.is_null())
+        .exec(db)
+        .await?
+        .rows_affected)
 }
 
 #[cfg(test)]

@@ -50,7 +50,7 @@ pub fn write_xlsx(sheet: &str, headers: &[&str], rows: &[Vec<Cell>]) -> Result<V
             match cell {
                 Cell::Text(text) => {
                     worksheet
-                        .write_string(row_number, column, guard(text))
+                        .write_string(row_number, column, defuse_formula(text))
                         .map_err(|e| e.to_string())?;
                 }
                 Cell::Date(date) => {
@@ -79,7 +79,7 @@ pub fn write_xlsx(sheet: &str, headers: &[&str], rows: &[Vec<Cell>]) -> Result<V
                         })
                         .set_bold();
                     worksheet
-                        .write_string_with_format(row_number, column, guard(text), &fill)
+                        .write_string_with_format(row_number, column, defuse_formula(text), &fill)
                         .map_err(|e| e.to_string())?;
                 }
             }
@@ -96,9 +96,14 @@ pub fn write_xlsx(sheet: &str, headers: &[&str], rows: &[Vec<Cell>]) -> Result<V
     workbook.save_to_buffer().map_err(|e| e.to_string())
 }
 
-/// Text a spreadsheet would run as a formula is made inert with a leading apostrophe.
-fn guard(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+/// The characters that make a spreadsheet read a cell as a formula (or, for tab and carriage
+/// return, hide one after them).
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// Text a spreadsheet would run as a formula, made inert with a leading apostrophe. The one
+/// guard for every CSV and .xlsx cell learnloop writes.
+pub fn defuse_formula(text: &str) -> String {
+    if text.starts_with(FORMULA_STARTS) {
         format!("'{text}")
     } else {
         text.to_string()
@@ -113,7 +118,7 @@ pub fn write_csv(headers: &[&str], rows: &[Vec<Cell>]) -> Result<Vec<u8>, String
     writer.write_record(headers).map_err(|e| e.to_string())?;
     for row in rows {
         writer
-            .write_record(row.iter().map(|cell| guard(&cell.text())))
+            .write_record(row.iter().map(|cell| defuse_formula(&cell.text())))
             .map_err(|e| e.to_string())?;
     }
     writer.into_inner().map_err(|e| e.to_string())
@@ -127,13 +132,19 @@ pub struct Table {
     pub rows: Vec<Vec<String>>,
 }
 
-/// Reads the first worksheet of an .xlsx file, or a CSV file, by its name; at most `max_rows`.
+/// The most columns an imported table may have.
+pub const MAX_COLUMNS: usize = 200;
+
+/// Reads the first worksheet of an .xlsx file, or a CSV file, by its name; at most `max_rows`
+/// rows (besides the headings) and `MAX_COLUMNS` columns. A file beyond either is refused while
+/// it is read, before its rows are kept, and an .xlsx package is checked against
+/// `PACKAGE_LIMITS` before it is opened.
 pub fn read_table(file_name: &str, bytes: &[u8], max_rows: usize) -> Result<Table, String> {
     let lower = file_name.to_ascii_lowercase();
     let mut all = if lower.ends_with(".xlsx") {
-        read_xlsx(bytes)?
+        read_xlsx(file_name, bytes, max_rows)?
     } else if lower.ends_with(".csv") {
-        read_csv(bytes)?
+        read_csv(file_name, bytes, max_rows)?
     } else {
         return Err("The file must be an Excel workbook (.xlsx) or a CSV file".to_string());
     };
@@ -156,9 +167,17 @@ pub fn read_table(file_name: &str, bytes: &[u8], max_rows: usize) -> Result<Tabl
     Ok(Table { headers, rows: all })
 }
 
-fn read_csv(bytes: &[u8]) -> Result<Vec<Vec<String>>, String> {
+fn too_many_rows(file_name: &str, max_rows: usize) -> String {
+    format!("{file_name} has more than {max_rows} rows; import at most {max_rows} at a time")
+}
+
+fn too_many_columns(file_name: &str) -> String {
+    format!("{file_name} has more than {MAX_COLUMNS} columns; import at most {MAX_COLUMNS}")
+}
+
+fn read_csv(file_name: &str, bytes: &[u8], max_rows: usize) -> Result<Vec<Vec<String>>, String> {
     let text = std::str::from_utf8(bytes)
-        .map_err(|_| "The CSV file is not UTF-8 text: save it as “CSV UTF-8”".to_string())?;
+        .map_err(|_| format!("{file_name} is not UTF-8 text: save it as “CSV UTF-8”"))?;
     let text = text.trim_start_matches('\u{feff}');
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -167,7 +186,18 @@ fn read_csv(bytes: &[u8]) -> Result<Vec<Vec<String>>, String> {
     let mut rows = Vec::new();
     for (index, record) in reader.records().enumerate() {
         let record =
-            record.map_err(|e| format!("Row {} of the CSV file cannot be read: {e}", index + 1))?;
+            record.map_err(|e| format!("Row {} of {file_name} cannot be read: {e}", index + 1))?;
+        // Checked as each row is read: a line of commas would otherwise become a row of
+        // thousands of empty cells.
+        if record.len() > MAX_COLUMNS {
+            return Err(too_many_columns(file_name));
+        }
+        if record.iter().all(|cell| cell.trim().is_empty()) {
+            continue;
+        }
+        if rows.len() > max_rows {
+            return Err(too_many_rows(file_name, max_rows));
+        }
         rows.push(record.iter().map(str::to_string).collect());
     }
     Ok(rows)
@@ -185,42 +215,154 @@ fn excel_date(serial: f64) -> String {
         .unwrap_or_default()
 }
 
-fn read_xlsx(bytes: &[u8]) -> Result<Vec<Vec<String>>, String> {
-    use calamine::{Data, Reader, Xlsx};
-    let mut workbook: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes))
-        .map_err(|_| "The file is not an Excel workbook that can be read".to_string())?;
-    let range = workbook
-        .worksheet_range_at(0)
-        .ok_or_else(|| "The workbook has no worksheets".to_string())?
-        .map_err(|_| "The first worksheet cannot be read".to_string())?;
-    let mut rows = Vec::new();
-    for row in range.rows() {
-        rows.push(
-            row.iter()
-                .map(|cell| match cell {
-                    Data::Empty => String::new(),
-                    Data::String(text) => text
-                        .strip_prefix('\'')
-                        .map(str::to_string)
-                        .unwrap_or_else(|| text.clone()),
-                    Data::Float(number) => {
-                        if number.fract() == 0.0 {
-                            format!("{number:.0}")
-                        } else {
-                            number.to_string()
-                        }
-                    }
-                    Data::Int(number) => number.to_string(),
-                    Data::Bool(flag) => flag.to_string(),
-                    Data::DateTime(value) => excel_date(value.as_f64()),
-                    Data::DateTimeIso(text) => text.chars().take(10).collect(),
-                    Data::DurationIso(text) => text.clone(),
-                    Data::Error(_) => String::new(),
-                })
-                .collect(),
-        );
+/// A cell as text: numbers without a needless ".0", dates as YYYY-MM-DD, and the apostrophe a
+/// spreadsheet shows for text that looks like a formula removed.
+fn cell_text(cell: &calamine::DataRef<'_>) -> String {
+    use calamine::DataRef;
+    match cell {
+        DataRef::Empty | DataRef::Error(_) => String::new(),
+        DataRef::String(text) => text.strip_prefix('\'').unwrap_or(text).to_string(),
+        DataRef::SharedString(text) => text.strip_prefix('\'').unwrap_or(text).to_string(),
+        DataRef::Float(number) => {
+            if number.fract() == 0.0 {
+                format!("{number:.0}")
+            } else {
+                number.to_string()
+            }
+        }
+        DataRef::Int(number) => number.to_string(),
+        DataRef::Bool(flag) => flag.to_string(),
+        DataRef::DateTime(value) => excel_date(value.as_f64()),
+        DataRef::DateTimeIso(text) => text.chars().take(10).collect(),
+        DataRef::DurationIso(text) => text.clone(),
     }
-    Ok(rows)
+}
+
+/// Reads the first worksheet cell by cell. calamine's ranges allocate rows × columns over the
+/// cells' bounding box, so one cell at XFD1048576 would ask for billions: instead the sheet's
+/// declared size is refused first when it is beyond the caps, and each cell's own position is
+/// checked too (the declaration can lie), keeping only non-blank rows.
+fn read_xlsx(file_name: &str, bytes: &[u8], max_rows: usize) -> Result<Vec<Vec<String>>, String> {
+    use calamine::{Reader, Xlsx};
+    check_package(file_name, bytes)?;
+    let unreadable = || format!("{file_name} is not an Excel workbook that can be read");
+    let mut workbook: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).map_err(|_| unreadable())?;
+    let first = workbook
+        .sheet_names()
+        .into_iter()
+        .next()
+        .ok_or_else(|| format!("{file_name} has no worksheets"))?;
+    let mut cells = workbook
+        .worksheet_cells_reader(&first)
+        .map_err(|_| format!("The first worksheet of {file_name} cannot be read"))?;
+    let declared = cells.dimensions();
+    let declared_rows = u64::from(declared.end.0.saturating_sub(declared.start.0)) + 1;
+    let declared_columns = u64::from(declared.end.1.saturating_sub(declared.start.1)) + 1;
+    // One row more than `max_rows` for the headings.
+    let row_cap = u64::try_from(max_rows)
+        .unwrap_or(u64::MAX)
+        .saturating_add(1);
+    if declared_rows > row_cap || declared_columns > MAX_COLUMNS as u64 {
+        return Err(format!(
+            "{file_name}: its first sheet declares {declared_rows} rows and {declared_columns} columns; import at most {max_rows} rows and {MAX_COLUMNS} columns"
+        ));
+    }
+    let mut rows: std::collections::BTreeMap<u32, Vec<String>> = Default::default();
+    let mut first_column = usize::MAX;
+    while let Some(cell) = cells
+        .next_cell()
+        .map_err(|_| format!("The first worksheet of {file_name} cannot be read"))?
+    {
+        let (row, column) = cell.get_position();
+        let column = usize::try_from(column).unwrap_or(usize::MAX);
+        if column >= MAX_COLUMNS {
+            return Err(too_many_columns(file_name));
+        }
+        let text = cell_text(cell.get_value());
+        if text.trim().is_empty() {
+            continue;
+        }
+        if !rows.contains_key(&row) && rows.len() > max_rows {
+            return Err(too_many_rows(file_name, max_rows));
+        }
+        let line = rows.entry(row).or_default();
+        if line.len() <= column {
+            line.resize(column + 1, String::new());
+        }
+        line[column] = text;
+        first_column = first_column.min(column);
+    }
+    // Columns count from the first one used, as they did when read as a range.
+    Ok(rows
+        .into_values()
+        .map(|line| line.into_iter().skip(first_column).collect())
+        .collect())
+}
+
+/// Caps on an Office package (.docx, .xlsx, .odt are zip files): how many parts, and how large
+/// each part and all of them are once decompressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PackageLimits {
+    pub max_entries: usize,
+    pub max_part_bytes: u64,
+    pub max_total_bytes: u64,
+}
+
+/// 2,000 parts, 50 MB a part and 100 MB in all: far beyond any real document or tracker, far
+/// below what a decompression bomb asks for.
+pub const PACKAGE_LIMITS: PackageLimits = PackageLimits {
+    max_entries: 2_000,
+    max_part_bytes: 50 * 1024 * 1024,
+    max_total_bytes: 100 * 1024 * 1024,
+};
+
+/// Checks a zip package against `PACKAGE_LIMITS` by decompressing every part into nothing,
+/// counting the bytes as they come (the sizes a package declares are not trusted), and stopping
+/// at the first part past a cap. The message names the file.
+pub fn check_package(file_name: &str, bytes: &[u8]) -> Result<(), String> {
+    check_package_within(file_name, bytes, PACKAGE_LIMITS)
+}
+
+pub fn check_package_within(
+    file_name: &str,
+    bytes: &[u8],
+    limits: PackageLimits,
+) -> Result<(), String> {
+    use std::io::Read;
+    let unreadable = || format!("{file_name} could not be read as an Office document");
+    let mut archive =
+        zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|_| unreadable())?;
+    if archive.len() > limits.max_entries {
+        return Err(format!(
+            "{file_name} holds {} parts; a document may hold at most {}",
+            archive.len(),
+            limits.max_entries
+        ));
+    }
+    let mut total = 0u64;
+    for index in 0..archive.len() {
+        let part = archive.by_index(index).map_err(|_| unreadable())?;
+        // One byte past the cap is enough to know it is too large.
+        let size = std::io::copy(
+            &mut part.take(limits.max_part_bytes + 1),
+            &mut std::io::sink(),
+        )
+        .map_err(|_| unreadable())?;
+        if size > limits.max_part_bytes {
+            return Err(format!(
+                "{file_name} has a part that expands to more than {} MB: it is refused as a possible decompression bomb",
+                limits.max_part_bytes / (1024 * 1024)
+            ));
+        }
+        total += size;
+        if total > limits.max_total_bytes {
+            return Err(format!(
+                "{file_name} expands to more than {} MB in all: it is refused as a possible decompression bomb",
+                limits.max_total_bytes / (1024 * 1024)
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -263,6 +405,179 @@ mod tests {
     fn formulas_are_made_inert() {
         let bytes = write_csv(&["a"], &[vec![Cell::Text("=1+1".to_string())]]).unwrap_or_default();
         assert_eq!(String::from_utf8_lossy(&bytes), "a\r\n'=1+1\r\n");
+    }
+
+    const DANGEROUS: [&str; 6] = ["=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1"];
+
+    #[test]
+    fn every_formula_start_is_defused_in_csv() {
+        let rows: Vec<Vec<Cell>> = DANGEROUS
+            .iter()
+            .map(|text| vec![Cell::Coloured(text.to_string(), 0xD4351C)])
+            .collect();
+        let bytes = write_csv(&["a"], &rows).unwrap_or_default();
+        let mut reader = csv::Reader::from_reader(bytes.as_slice());
+        let cells: Vec<String> = reader
+            .records()
+            .map(|r| r.map(|r| r[0].to_string()).unwrap_or_default())
+            .collect();
+        let expected: Vec<String> = DANGEROUS.iter().map(|t| format!("'{t}")).collect();
+        assert_eq!(cells, expected);
+    }
+
+    #[test]
+    fn every_formula_start_is_defused_in_xlsx() {
+        use std::io::Read;
+        let rows: Vec<Vec<Cell>> = DANGEROUS
+            .iter()
+            .map(|text| {
+                vec![
+                    Cell::Text(text.to_string()),
+                    Cell::Coloured(text.to_string(), 0xD4351C),
+                ]
+            })
+            .collect();
+        let bytes = write_xlsx("Actions", &["a", "b"], &rows).unwrap_or_default();
+        let mut archive =
+            zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap_or_else(|e| panic!("{e}"));
+        let mut strings = String::new();
+        archive
+            .by_name("xl/sharedStrings.xml")
+            .unwrap_or_else(|e| panic!("{e}"))
+            .read_to_string(&mut strings)
+            .unwrap_or_default();
+        for text in ["'=1+1", "'+1", "'-1", "'@SUM(A1)"] {
+            assert!(
+                strings.contains(&format!(">{text}<")),
+                "{text} in {strings}"
+            );
+        }
+        assert!(!strings.contains(">=1+1<"), "{strings}");
+    }
+
+    /// Rewrites one part of a zip package.
+    fn with_part(bytes: &[u8], name: &str, change: impl Fn(String) -> String) -> Vec<u8> {
+        use std::io::{Read, Write};
+        let mut archive =
+            zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap_or_else(|e| panic!("{e}"));
+        let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for index in 0..archive.len() {
+            let mut part = archive.by_index(index).unwrap_or_else(|e| panic!("{e}"));
+            let part_name = part.name().to_string();
+            let mut content = String::new();
+            part.read_to_string(&mut content).unwrap_or_default();
+            if part_name == name {
+                content = change(content);
+            }
+            writer
+                .start_file(part_name, zip::write::SimpleFileOptions::default())
+                .unwrap_or_else(|e| panic!("{e}"));
+            writer
+                .write_all(content.as_bytes())
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        writer
+            .finish()
+            .unwrap_or_else(|e| panic!("{e}"))
+            .into_inner()
+    }
+
+    fn small_workbook() -> Vec<u8> {
+        write_xlsx(
+            "Actions",
+            &["Reference", "Description"],
+            &[vec![
+                Cell::Text("ACT-1".to_string()),
+                Cell::Text("Do it".to_string()),
+            ]],
+        )
+        .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_sheet_declaring_the_whole_grid_is_refused_before_it_is_read() {
+        let huge = with_part(&small_workbook(), "xl/worksheets/sheet1.xml", |xml| {
+            let start = xml.find("<dimension ref=\"").unwrap_or(0) + "<dimension ref=\"".len();
+            let end = start + xml[start..].find('"').unwrap_or(0);
+            format!("{}A1:XFD1048576{}", &xml[..start], &xml[end..])
+        });
+        let refused = read_table("tracker.xlsx", &huge, 20_000);
+        let message = refused.expect_err("refused");
+        assert!(message.starts_with("tracker.xlsx"), "{message}");
+        assert!(
+            message.contains("1048576 rows and 16384 columns"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_cell_far_outside_the_declared_sheet_is_refused_without_allocating_the_grid() {
+        // The declaration says A1:B2, but one cell sits at XFD1048576: a range over the cells'
+        // bounding box would ask for 17 billion cells.
+        let far = with_part(&small_workbook(), "xl/worksheets/sheet1.xml", |xml| {
+            xml.replace(
+                "</sheetData>",
+                "<row r=\"1048576\"><c r=\"XFD1048576\" t=\"inlineStr\"><is><t>x</t></is></c></row></sheetData>",
+            )
+        });
+        let message = read_table("tracker.xlsx", &far, 20_000).expect_err("refused");
+        assert!(message.contains("columns"), "{message}");
+        let deep = with_part(&small_workbook(), "xl/worksheets/sheet1.xml", |xml| {
+            xml.replace(
+                "</sheetData>",
+                "<row r=\"1048576\"><c r=\"A1048576\" t=\"inlineStr\"><is><t>x</t></is></c></row></sheetData>",
+            )
+        });
+        let message = read_table("tracker.xlsx", &deep, 1).expect_err("refused");
+        assert!(message.contains("more than 1 rows"), "{message}");
+    }
+
+    #[test]
+    fn a_csv_row_of_endless_columns_is_refused() {
+        let line = ",".repeat(MAX_COLUMNS + 5);
+        let message =
+            read_table("t.csv", format!("a\r\n{line}x\r\n").as_bytes(), 10).expect_err("refused");
+        assert!(message.contains("columns"), "{message}");
+    }
+
+    #[test]
+    fn a_package_past_its_caps_is_refused_by_name() {
+        use std::io::Write;
+        let limits = PackageLimits {
+            max_entries: 3,
+            max_part_bytes: 1000,
+            max_total_bytes: 1500,
+        };
+        let package = |parts: &[(&str, usize)]| {
+            let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+            for (name, size) in parts {
+                writer
+                    .start_file(*name, zip::write::SimpleFileOptions::default())
+                    .unwrap_or_else(|e| panic!("{e}"));
+                writer
+                    .write_all(&vec![b'a'; *size])
+                    .unwrap_or_else(|e| panic!("{e}"));
+            }
+            writer
+                .finish()
+                .unwrap_or_else(|e| panic!("{e}"))
+                .into_inner()
+        };
+        let check =
+            |parts: &[(&str, usize)]| check_package_within("a.docx", &package(parts), limits);
+        assert_eq!(check(&[("a", 1000), ("b", 400)]), Ok(()));
+        let one_part = check(&[("a", 1001)]).expect_err("part");
+        assert!(one_part.starts_with("a.docx has a part that expands to more than"));
+        assert!(
+            check(&[("a", 900), ("b", 900)])
+                .expect_err("total")
+                .contains("in all")
+        );
+        assert!(
+            check(&[("a", 1), ("b", 1), ("c", 1), ("d", 1)])
+                .expect_err("entries")
+                .contains("4 parts")
+        );
     }
 }
 

@@ -144,6 +144,16 @@ impl TestApp {
         browser
     }
 
+    /// Gives the authenticator code again in this browser's session (a step-up), as the
+    /// `/step-up` page asks before exports and new API tokens; remembered for 5 minutes.
+    pub async fn step_up(&self, browser: &Browser) {
+        let code = self.next_totp_code();
+        let response = browser
+            .post_form("/step-up", &[("code", &code), ("next", "/account")])
+            .await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "step-up accepted");
+    }
+
     /// Adds a person with the demo password and second factor and one role. Agency-scoped
     /// roles apply to the person's own agency.
     pub async fn add_person(
@@ -153,6 +163,31 @@ impl TestApp {
         role: Role,
         review_id: Option<uuid::Uuid>,
         ends_on: Option<chrono::NaiveDate>,
+    ) -> people::Person {
+        self.add_person_enrolled(email, agency_code, role, review_id, ends_on, true)
+            .await
+    }
+
+    /// Adds a person with the demo password and one role but no second factor, as a
+    /// practitioner is until a role needs one.
+    pub async fn add_person_without_second_factor(
+        &self,
+        email: &str,
+        agency_code: &str,
+        role: Role,
+    ) -> people::Person {
+        self.add_person_enrolled(email, agency_code, role, None, None, false)
+            .await
+    }
+
+    async fn add_person_enrolled(
+        &self,
+        email: &str,
+        agency_code: &str,
+        role: Role,
+        review_id: Option<uuid::Uuid>,
+        ends_on: Option<chrono::NaiveDate>,
+        enrolled: bool,
     ) -> people::Person {
         let conn = self.db.conn();
         let now = self.clock.now();
@@ -175,12 +210,14 @@ impl TestApp {
         credentials::set_password_hash(conn, person.id, hash, now)
             .await
             .expect("password");
-        credentials::set_totp_secret(conn, person.id, demo::DEMO_TOTP_SECRET)
-            .await
-            .expect("secret");
-        credentials::confirm_totp(conn, person.id, now)
-            .await
-            .expect("confirm");
+        if enrolled {
+            credentials::set_totp_secret(conn, person.id, demo::DEMO_TOTP_SECRET)
+                .await
+                .expect("secret");
+            credentials::confirm_totp(conn, person.id, now)
+                .await
+                .expect("confirm");
+        }
         grants::grant(
             conn,
             grants::NewGrant {

@@ -642,6 +642,7 @@ on_both_databases!(
     demo,
     |app| async move {
         let manager = app.sign_in(MANAGER).await;
+        app.step_up(&manager).await;
         let response = manager.get("/actions/export.xlsx").await;
         assert_eq!(response.status(), 200);
         assert_eq!(

@@ -537,6 +537,7 @@ on_both_databases!(
     |app| async move {
         let browser = app.sign_in("police.lead@fernbridge.example").await;
         app.sign_in(MANAGER).await;
+        app.step_up(&browser).await;
         let response = browser.get("/account/activity.csv").await;
         assert_eq!(response.status(), 200);
         assert!(
@@ -623,6 +624,7 @@ on_both_databases!(
 
 on_both_databases!(people_manage_their_own_api_tokens, demo, |app| async move {
     let lead = app.sign_in("police.lead@fernbridge.example").await;
+    app.step_up(&lead).await;
     let response = lead
         .post_form(
             "/account/tokens",
@@ -746,6 +748,6 @@ on_both_databases!(
             "a foreign Origin wins"
         );
         let response = app.get("/sign-in").await;
-        assert_eq!(response.headers()["referrer-policy"], "same-origin");
+        assert_eq!(response.headers()["referrer-policy"], "no-referrer");
     }
 );

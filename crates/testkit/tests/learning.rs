@@ -47,7 +47,7 @@ async fn new_item(
         .unwrap()
         .unwrap()
         .id;
-    learning::create(
+    let item = learning::create(
         app.db.conn(),
         &learning::NewItem {
             title: title.to_string(),
@@ -55,15 +55,27 @@ async fn new_item(
             source_kind: "review_finding".to_string(),
             themes: themes.iter().map(|t| t.to_string()).collect(),
             agency_ids: vec![agency],
-            published,
             ..Default::default()
         },
         person(app, MANAGER).await,
         app.clock.now(),
     )
     .await
-    .unwrap()
-    .id
+    .unwrap();
+    if published {
+        learning::publication::publish(
+            app.db.conn(),
+            item.id,
+            &learnloop_core::reviews::publication::Confirmation {
+                intruder_check: true,
+                late_reason: String::new(),
+            },
+            item.version,
+        )
+        .await
+        .unwrap();
+    }
+    item.id
 }
 
 on_both_databases!(
@@ -283,6 +295,7 @@ on_both_databases!(
         ] {
             assert!(page.contains(heading), "{heading}");
         }
+        app.step_up(&manager).await;
         let docx = manager.get(&format!("{path}/briefing.docx")).await;
         assert_eq!(docx.status(), 200);
         assert!(docx.bytes().await.unwrap().starts_with(b"PK\x03\x04"));
@@ -696,7 +709,6 @@ on_both_databases!(
                     lesson: lesson.to_string(),
                     source_kind: "review_finding".to_string(),
                     themes: themes.iter().map(|t| t.to_string()).collect(),
-                    published: true,
                     ..Default::default()
                 },
                 author.id,

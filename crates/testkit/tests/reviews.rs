@@ -853,6 +853,7 @@ on_both_databases!(
     demo,
     |app| async move {
         let manager = app.sign_in(MANAGER).await;
+        app.step_up(&manager).await;
         let response = manager.get("/reviews/export.csv").await;
         assert_eq!(response.status(), 200);
         assert!(
@@ -893,6 +894,7 @@ on_both_databases!(
         assert!(converted.contains("Fernbridge Children's Safeguarding Partnership"));
 
         let lead = app.sign_in("health.lead@fernbridge.example").await;
+        app.step_up(&lead).await;
         let csv = lead.get("/reviews/export.csv").await.text().await.unwrap();
         assert!(
             csv.lines().count() - 1 < review_count,

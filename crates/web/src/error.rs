@@ -15,6 +15,9 @@ pub struct AppError {
     pub code: &'static str,
     pub message: String,
     pub fields: Vec<FieldError>,
+    /// The "denied" audit entry of a refusal, written when the error is answered (see
+    /// `audited`), outside the handler's transaction that the error rolls back.
+    pub refusal: Option<Box<learnloop_core::audit::Event>>,
 }
 
 impl AppError {
@@ -24,6 +27,7 @@ impl AppError {
             code,
             message: message.into(),
             fields: Vec::new(),
+            refusal: None,
         }
     }
 
@@ -65,6 +69,7 @@ impl From<CoreError> for AppError {
                     .collect::<Vec<_>>()
                     .join("; "),
                 fields,
+                refusal: None,
             },
             CoreError::Conflict(message) => {
                 AppError::new(StatusCode::CONFLICT, "conflict", message)
@@ -119,6 +124,7 @@ impl IntoResponse for ApiError {
             code,
             message,
             fields,
+            refusal,
         } = self.0;
         let body = ErrorBody {
             error: ErrorDetail {
@@ -128,7 +134,7 @@ impl IntoResponse for ApiError {
                 fields,
             },
         };
-        (status, axum::Json(body)).into_response()
+        with_refusal((status, axum::Json(body)).into_response(), refusal)
     }
 }
 
@@ -145,8 +151,22 @@ impl<E: Into<AppError>> From<E> for PageError {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let status = self.0.status;
-        (status, Html(render_error_page(&self.0))).into_response()
+        let response = (status, Html(render_error_page(&self.0))).into_response();
+        with_refusal(response, self.0.refusal)
     }
+}
+
+/// Hands a refusal's audit entry to `audited::record_refusals` on the response.
+fn with_refusal(
+    mut response: Response,
+    refusal: Option<Box<learnloop_core::audit::Event>>,
+) -> Response {
+    if let Some(event) = refusal {
+        response
+            .extensions_mut()
+            .insert(crate::audited::Refusal(*event));
+    }
+    response
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;

@@ -81,6 +81,8 @@ site_map! { page_rules, page_router, Router;
     get  "/account/tokens"               => SignedIn, pages::tokens::list;
     post "/account/tokens"               => SignedIn, pages::tokens::create;
     post "/account/tokens/{id}/revoke"   => SignedIn, pages::tokens::revoke;
+    get  "/step-up"                      => SignedIn, pages::step_up::show;
+    post "/step-up"                      => SignedIn, pages::step_up::submit;
     get  "/account/calendar"             => SignedIn, pages::calendar_feed::show;
     post "/account/calendar"             => SignedIn, pages::calendar_feed::renew;
     post "/account/calendar/revoke"      => SignedIn, pages::calendar_feed::revoke;
@@ -168,6 +170,8 @@ site_map! { page_rules, page_router, Router;
     post "/learning-items/{id}/disseminations" => Allowed(Action::ManageLearning), pages::learning_items::disseminate;
     post "/learning-items/{id}/disseminations/{dissemination_id}/confirm/{agency_id}" => Allowed(Action::ViewLearning), pages::learning_items::confirm;
     post "/learning-items/{id}/evidence" => Allowed(Action::ManageLearning), pages::learning_items::add_evidence;
+    get  "/learning-items/{id}/publish"  => Allowed(Action::PublishLearning), pages::learning_publication::form;
+    post "/learning-items/{id}/publish"  => Allowed(Action::PublishLearning), pages::learning_publication::publish;
     get  "/learning-items/{id}/briefing" => Allowed(Action::ViewLearning), pages::learning_items::briefing;
     get  "/learning-items/{id}/briefing.docx" => Allowed(Action::ViewLearning), pages::learning_items::briefing_docx;
     get  "/reviews/{id}/briefing"        => Allowed(Action::ViewReview), pages::learning_items::review_briefing_page;
@@ -288,6 +292,12 @@ pub fn app(state: AppState) -> Router {
             middleware::record_metrics,
         ))
         .fallback(middleware::not_found)
+        // Inside authentication, outside every handler: a refusal's entry is written after the
+        // handler's transaction is gone.
+        .layer(axum_middleware::from_fn_with_state(
+            state.clone(),
+            crate::audited::record_refusals,
+        ))
         .layer(axum_middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,
@@ -295,6 +305,11 @@ pub fn app(state: AppState) -> Router {
         .layer(Extension(ApiDescription(description)))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(CatchPanicLayer::custom(middleware::panic_response))
+        // Concurrency and time limits around everything that reads the database.
+        .layer(axum_middleware::from_fn_with_state(
+            state.clone(),
+            middleware::limit_load,
+        ))
         .layer(axum_middleware::from_fn_with_state(
             state.clone(),
             middleware::security_headers,

@@ -6,7 +6,11 @@ use sea_orm::{ConnectionTrait, QueryOrder, Set};
 
 use super::{Actor, Grant, Role, Scope, ScopeKind};
 use crate::error::{CoreError, CoreResult};
-use crate::{FieldError, agencies, people};
+use crate::identity::sessions;
+use crate::{FieldError, agencies, people, tokens};
+
+/// The message when someone tries to give themselves a role.
+pub const SELF_GRANT_REFUSED: &str = "You cannot give yourself a role: ask another administrator";
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "role_grants")]
@@ -32,6 +36,11 @@ pub enum Relation {}
 impl ActiveModelBehavior for ActiveModel {}
 
 impl Model {
+    /// Whether holding this grant lets the person read case content.
+    pub fn sees_case_content(&self) -> bool {
+        Role::parse(&self.role).is_some_and(Role::sees_case_content)
+    }
+
     /// The grant as the access rules see it; `None` for a row naming an unknown role.
     pub fn to_grant(&self) -> Option<Grant> {
         let role = Role::parse(&self.role)?;
@@ -65,11 +74,21 @@ pub struct NewGrant {
     pub granted_by: Option<Uuid>,
 }
 
+/// Grants a role. Nobody grants a role to themselves. A role that sees case content ends the
+/// person's sessions and suspends their API tokens: both were authenticated for the roles held
+/// before, perhaps without a second factor, and must not reach case content until the person
+/// passes one. The caller audits the grant.
 pub async fn grant(
     db: &impl ConnectionTrait,
     input: NewGrant,
     now: DateTime<Utc>,
 ) -> CoreResult<Model> {
+    if input.granted_by == Some(input.person_id) {
+        return Err(CoreError::Invalid(vec![FieldError::new(
+            "role",
+            SELF_GRANT_REFUSED,
+        )]));
+    }
     let person = people::get(db, input.person_id).await?;
     let mut errors = Vec::new();
     let (scope, agency_id, review_id) = match input.role.scope_kind() {
@@ -111,6 +130,10 @@ pub async fn grant(
     }
     if !errors.is_empty() {
         return Err(CoreError::Invalid(errors));
+    }
+    if input.role.sees_case_content() {
+        sessions::end_all_for(db, person.id).await?;
+        tokens::suspend_all_for(db, person.id, now).await?;
     }
     Ok(Entity::insert(ActiveModel {
         id: Set(Uuid::now_v7()),

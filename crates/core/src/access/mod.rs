@@ -230,6 +230,8 @@ pub enum Action {
     ContributeToReview,
     /// Check and publish a review's public report, or put publication on hold.
     PublishReview,
+    /// Check and publish a learning item: the same act as publishing a review.
+    PublishLearning,
     /// See actions and action plans (an agency lead: their own agency's).
     ViewActions,
     /// Add progress updates to an action (an agency lead: their own agency's).
@@ -383,7 +385,7 @@ pub fn can(actor: &Actor, action: Action, record: Record<'_>) -> bool {
                 || actor.has_role(AgencyLead)
         }
         // Publication speaks for the partnership: the business manager only.
-        (Action::PublishReview, _) => actor.has_role(BusinessManager),
+        (Action::PublishReview | Action::PublishLearning, _) => actor.has_role(BusinessManager),
         // Actions: the partnership team and executives see all; an agency lead sees and updates
         // their own agency's.
         (Action::ViewActions, Record::Action { agency_id }) => {

@@ -92,11 +92,30 @@ pub struct Event {
     pub description: String,
 }
 
+/// A TEXT value (RFC 5545 3.3.11): backslash, semicolon and comma escaped; CRLF, LF and a
+/// bare CR each become the escaped line break `\n`, so no value can end its content line and
+/// start a property of its own; other control characters (not allowed in TEXT) are dropped.
 fn escape(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace(';', "\\;")
-        .replace(',', "\\,")
-        .replace('\n', "\\n")
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(character) = chars.next() {
+        match character {
+            '\\' => out.push_str("\\\\"),
+            ';' => out.push_str("\\;"),
+            ',' => out.push_str("\\,"),
+            '\r' => {
+                if chars.peek() == Some(&'\n') {
+                    chars.next();
+                }
+                out.push_str("\\n");
+            }
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push('\t'),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Folds a content line at 75 octets, as RFC 5545 asks, without splitting a character.
@@ -131,7 +150,7 @@ pub fn ical(name: &str, events: &[Event], now: DateTime<Utc>) -> String {
     out.push_str(&fold(&format!("X-WR-CALNAME:{}", escape(name))));
     for event in events {
         out.push_str(&fold("BEGIN:VEVENT"));
-        out.push_str(&fold(&format!("UID:{}", event.uid)));
+        out.push_str(&fold(&format!("UID:{}", escape(&event.uid))));
         out.push_str(&fold(&format!("DTSTAMP:{stamp}")));
         out.push_str(&fold(&format!(
             "DTSTART;VALUE=DATE:{}",
@@ -174,5 +193,29 @@ mod tests {
         assert!(text.contains("DTEND;VALUE=DATE:20261230\r\n"));
         assert!(text.lines().all(|line| line.len() <= 75), "folded");
         assert!(text.starts_with("BEGIN:VCALENDAR\r\n") && text.ends_with("END:VCALENDAR\r\n"));
+    }
+
+    #[test]
+    fn carriage_returns_cannot_start_a_property() {
+        let event = Event {
+            uid: "x@learnloop\rATTACH:http://evil.example".to_string(),
+            day: NaiveDate::from_ymd_opt(2026, 12, 29).unwrap_or_default(),
+            summary: "Review\rEND:VEVENT\r\nBEGIN:VEVENT".to_string(),
+            description: "one\r\ntwo\rthree\nfour\u{0}".to_string(),
+        };
+        let text = ical(
+            "Team\rX-INJECTED:1",
+            &[event],
+            DateTime::from_timestamp(0, 0).unwrap_or_default(),
+        );
+        // Every CR in the document is part of a CRLF the writer put there.
+        assert!(!text.replace("\r\n", "").contains(['\r', '\n']), "{text:?}");
+        let lines: Vec<&str> = text.split("\r\n").collect();
+        assert_eq!(lines.iter().filter(|l| **l == "BEGIN:VEVENT").count(), 1);
+        assert_eq!(lines.iter().filter(|l| **l == "END:VEVENT").count(), 1);
+        assert!(text.contains("SUMMARY:Review\\nEND:VEVENT\\nBEGIN:VEVENT\r\n"));
+        assert!(text.contains("DESCRIPTION:one\\ntwo\\nthree\\nfour\r\n"));
+        assert!(text.contains("X-WR-CALNAME:Team\\nX-INJECTED:1\r\n"));
+        assert!(!text.contains("\r\nATTACH:"), "{text:?}");
     }
 }

@@ -269,13 +269,26 @@ pub async fn seed(db: &impl ConnectionTrait, now: DateTime<Utc>, manager: Uuid) 
                 themes: themes.iter().map(|t| String::from(*t)).collect(),
                 partnership_ids: vec![if adult_themes { adults } else { children }],
                 agency_ids: agency_ids.clone(),
-                published,
+                published: false,
                 identified_on: identified.format("%Y-%m-%d").to_string(),
             },
             manager,
             now,
         )
         .await?;
+        if published {
+            // Through the same check and confirmation as any publication.
+            learning::publication::publish(
+                db,
+                item.id,
+                &crate::reviews::publication::Confirmation {
+                    intruder_check: true,
+                    late_reason: String::new(),
+                },
+                item.version,
+            )
+            .await?;
+        }
         let later = |days: u64| {
             identified
                 .checked_add_days(Days::new(days))

@@ -271,7 +271,7 @@ pub async fn seed(db: &impl ConnectionTrait, now: DateTime<Utc>, manager: Uuid) 
                 pseudonym: seed.pseudonym.to_string(),
                 age_band: seed.band.to_string(),
                 subject_name: Some(format!(
-                    "Demo Person {}",
+                    "Demo Quennell {}",
                     &seed.pseudonym[seed.pseudonym.len() - 1..]
                 )),
                 subject_dob: Some("1960-04-02".to_string()),

@@ -1,11 +1,14 @@
 //! Passwords: at least 8 characters and up to 128, no composition rules, refused when common
 //! or when they are the person's own email address; stored as argon2id (19 MiB, 2 passes).
+//! Handlers hash and verify through a [`HashingPool`], never on the async runtime.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
+use tokio::sync::Semaphore;
 
 use crate::FieldError;
 
@@ -81,6 +84,67 @@ pub fn verify_against_nothing(password: &str) {
     let _ = verify(password, dummy);
 }
 
+/// All hashing slots stayed taken for longer than the pool's wait: the caller should answer
+/// "busy, try again" rather than queue without end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Busy;
+
+/// Runs argon2 on tokio's blocking threads, a few at a time. Each run takes 19 MiB and tens of
+/// milliseconds of one core; on the async runtime a stream of sign-ins would stall every other
+/// request, and unbounded it would exhaust memory.
+#[derive(Debug, Clone)]
+pub struct HashingPool {
+    slots: Arc<Semaphore>,
+    max_wait: Duration,
+}
+
+impl HashingPool {
+    /// At most `slots` hashes at once (at least one); a caller waits up to `max_wait` for one.
+    pub fn new(slots: usize, max_wait: Duration) -> Self {
+        HashingPool {
+            slots: Arc::new(Semaphore::new(slots.max(1))),
+            max_wait,
+        }
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, Busy> {
+        let slot = tokio::time::timeout(self.max_wait, self.slots.clone().acquire_owned())
+            .await
+            .map_err(|_| Busy)?
+            .map_err(|_| Busy)?;
+        let outcome = tokio::task::spawn_blocking(move || {
+            let result = work();
+            drop(slot);
+            result
+        })
+        .await;
+        // A panic inside argon2 is treated like a busy pool: refused, never accepted.
+        outcome.map_err(|_| Busy)
+    }
+
+    /// [`verify`] off the runtime; with no stored hash it spends the same time and refuses.
+    pub async fn verify(&self, password: &str, stored: Option<String>) -> Result<bool, Busy> {
+        let password = password.to_string();
+        self.run(move || match stored {
+            Some(stored) => verify(&password, &stored),
+            None => {
+                verify_against_nothing(&password);
+                false
+            }
+        })
+        .await
+    }
+
+    /// [`hash`] off the runtime.
+    pub async fn hash(&self, password: &str) -> Result<Result<String, String>, Busy> {
+        let password = password.to_string();
+        self.run(move || hash(&password)).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,5 +183,26 @@ mod tests {
         assert!(verify("river otter lantern", &stored));
         assert!(!verify("river otter lanterns", &stored));
         assert!(!verify("anything", "not a hash"));
+    }
+
+    #[tokio::test]
+    async fn the_pool_verifies_off_the_runtime_and_says_busy_when_full() {
+        let pool = HashingPool::new(1, Duration::from_millis(50));
+        let stored = pool
+            .hash("river otter lantern")
+            .await
+            .expect("slot")
+            .expect("hash");
+        assert_eq!(
+            pool.verify("river otter lantern", Some(stored.clone()))
+                .await,
+            Ok(true)
+        );
+        assert_eq!(pool.verify("river otter", Some(stored)).await, Ok(false));
+        assert_eq!(pool.verify("anything", None).await, Ok(false));
+        let held = pool.slots.clone().acquire_owned().await.expect("slot");
+        assert_eq!(pool.verify("anything", None).await, Err(Busy));
+        drop(held);
+        assert_eq!(pool.verify("anything", None).await, Ok(false));
     }
 }

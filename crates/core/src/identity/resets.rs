@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::entity::prelude::*;
+use sea_orm::sea_query::Expr;
 use sea_orm::{ConnectionTrait, Set};
 
 use super::{credentials, passwords, secrets, sessions};
@@ -69,8 +70,9 @@ pub async fn person_for(
     Ok(person.active.then_some(person))
 }
 
-/// Sets the new password, spends the token, and ends the person's sessions.
-pub async fn redeem(
+/// Checks a new password against the rules for the token's person (a read; nothing is
+/// spent). The caller then hashes it outside any transaction and calls [`redeem`].
+pub async fn check_new_password(
     db: &impl ConnectionTrait,
     secret: &str,
     new_password: &str,
@@ -81,15 +83,40 @@ pub async fn redeem(
         .ok_or(CoreError::NotFound)?;
     passwords::check_new("password", new_password, &person.email)
         .map_err(|error| CoreError::Invalid(vec![error]))?;
-    let hash = passwords::hash(new_password).map_err(CoreError::Conflict)?;
-    credentials::set_password_hash(db, person.id, hash, now).await?;
-    let row = Entity::find_by_id(secrets::sha256_hex(secret))
+    Ok(person)
+}
+
+/// Spends the token, sets the new password hash and ends the person's sessions. The token is
+/// spent by a conditional update, so of two requests presenting it at once exactly one
+/// succeeds; the other gets `NotFound`, as for a used or expired link.
+pub async fn redeem(
+    db: &impl ConnectionTrait,
+    secret: &str,
+    new_password_hash: String,
+    now: DateTime<Utc>,
+) -> CoreResult<people::Person> {
+    let token_hash = secrets::sha256_hex(secret);
+    let spent = Entity::update_many()
+        .col_expr(Column::UsedAt, Expr::value(now))
+        .filter(Column::TokenHash.eq(token_hash.clone()))
+        .filter(Column::UsedAt.is_null())
+        .filter(Column::ExpiresAt.gt(now))
+        .exec(db)
+        .await?;
+    if spent.rows_affected != 1 {
+        return Err(CoreError::NotFound);
+    }
+    let row = Entity::find_by_id(token_hash)
         .one(db)
         .await?
         .ok_or(CoreError::NotFound)?;
-    let mut active: ActiveModel = row.into();
-    active.used_at = Set(Some(now));
-    active.update(db).await?;
+    let person = people::get(db, row.person_id).await?;
+    if !person.active {
+        return Err(CoreError::NotFound);
+    }
+    credentials::set_password_hash(db, person.id, new_password_hash, now).await?;
     sessions::end_all_for(db, person.id).await?;
+    // Tokens were made under the old password, which may be known to someone else.
+    crate::tokens::revoke_all_for(db, person.id, now).await?;
     Ok(person)
 }

@@ -103,6 +103,7 @@ pub async fn touch(
 }
 
 /// Completes sign-in after the second factor, under a new id (the old one stops working).
+/// The new session is recorded as having passed the second factor (see `step_up`).
 pub async fn upgrade(
     db: &impl ConnectionTrait,
     session: &Model,
@@ -111,7 +112,10 @@ pub async fn upgrade(
     Entity::delete_by_id(session.id_hash.clone())
         .exec(db)
         .await?;
-    start(db, session.person_id, true, session.source.clone(), now).await
+    let (upgraded, cookie) =
+        start(db, session.person_id, true, session.source.clone(), now).await?;
+    crate::step_up::second_factor_passed(db, &upgraded.id_hash, upgraded.person_id, now).await?;
+    Ok((upgraded, cookie))
 }
 
 pub async fn end(db: &impl ConnectionTrait, id_hash: &str) -> CoreResult<()> {

@@ -1,16 +1,26 @@
 //! Sign-in with email and password. Unknown people and wrong passwords get the same answer in
-//! the same time; after 10 failures for one address in 5 minutes the address is throttled.
-//! Attempts are counted in the database, so the limit holds across instances.
+//! the same time. Failures are counted in the database, so the limits hold across instances:
+//! 10 for one address (or one person's second factor) in 5 minutes, and a configurable number
+//! (30 by default) from one client network address across every account.
+//!
+//! An attempt is recorded as a failure *before* it is checked (a [`Reservation`]) and turned
+//! into a success afterwards, so concurrent attempts cannot all count the same old total and
+//! slip past the limit together.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::entity::prelude::*;
+use sea_orm::sea_query::Expr;
 use sea_orm::{ConnectionTrait, PaginatorTrait, Set};
 
-use super::{credentials, passwords, secrets};
+use super::credentials;
+use super::passwords::HashingPool;
+use super::secrets::{self, ServerKey};
+use crate::Db;
 use crate::error::CoreResult;
 use crate::people;
 
 pub const MAX_FAILURES: u64 = 10;
+pub const MAX_FAILURES_PER_CLIENT: u64 = 30;
 pub const WINDOW: TimeDelta = TimeDelta::minutes(5);
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -18,10 +28,12 @@ pub const WINDOW: TimeDelta = TimeDelta::minutes(5);
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    /// SHA-256 of the lower-cased address: attempts on unknown addresses store no address.
+    /// A keyed hash of the lower-cased address (or of a person's second factor): attempts on
+    /// unknown addresses store no address.
     pub email_key: String,
     pub succeeded: bool,
     pub at: DateTime<Utc>,
+    /// The client's network address.
     pub source: Option<String>,
 }
 
@@ -30,18 +42,60 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
+/// How many failures within [`WINDOW`] are allowed before attempts are refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// For one email address, or one person's second factor.
+    pub per_key: u64,
+    /// From one client address, across every account.
+    pub per_client: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            per_key: MAX_FAILURES,
+            per_client: MAX_FAILURES_PER_CLIENT,
+        }
+    }
+}
+
+/// Why an attempt was refused without being checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Throttled {
+    /// Too many failures for this address or person.
+    Account,
+    /// Too many failures from this client address.
+    Client,
+}
+
+/// An attempt already counted as a failure; [`settle`] records its real result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub struct Reservation {
+    id: Uuid,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// The password is right; the person may still need their second factor.
-    PasswordAccepted(people::Person),
+    PasswordAccepted(people::Person, Reservation),
     /// Unknown address, wrong password, disabled person or no password set: one answer.
-    Refused,
-    /// Too many failures for this address recently.
-    Throttled,
+    Refused(Reservation),
+    /// Too many failures recently; the password was not checked.
+    Throttled(Throttled),
+    /// Every password-hashing slot stayed busy; nothing was checked or counted.
+    Busy,
 }
 
-pub fn email_key(email: &str) -> String {
-    secrets::sha256_hex(&email.trim().to_lowercase())
+/// The key sign-in attempts on an address are counted under.
+pub fn email_key(server_key: &ServerKey, email: &str) -> String {
+    server_key.keyed_hex("sign-in email", &email.trim().to_lowercase())
+}
+
+/// The key second-factor attempts of a person are counted under.
+pub fn second_factor_key(person_id: Uuid) -> String {
+    secrets::sha256_hex(&format!("second-factor:{person_id}"))
 }
 
 pub async fn recent_failures(
@@ -57,62 +111,119 @@ pub async fn recent_failures(
         .await?)
 }
 
-/// Records an attempt against a key (an address, or a person's second factor).
-pub async fn record(
+pub async fn recent_failures_from(
+    db: &impl ConnectionTrait,
+    source: &str,
+    now: DateTime<Utc>,
+) -> CoreResult<u64> {
+    Ok(Entity::find()
+        .filter(Column::Source.eq(source))
+        .filter(Column::Succeeded.eq(false))
+        .filter(Column::At.gt(now - WINDOW))
+        .count(db)
+        .await?)
+}
+
+/// Counts an attempt as a failure, then checks the limits including it. Call it on the
+/// connection pool, outside any transaction: the row must be visible to concurrent attempts
+/// (on every instance) before they count, so at most the limit of them get through.
+pub async fn reserve(
     db: &impl ConnectionTrait,
     key: &str,
-    succeeded: bool,
-    source: Option<String>,
+    source: Option<&str>,
+    limits: Limits,
     now: DateTime<Utc>,
-) -> CoreResult<()> {
+) -> CoreResult<Result<Reservation, Throttled>> {
+    let id = Uuid::now_v7();
     Entity::insert(ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(id),
         email_key: Set(key.to_string()),
-        succeeded: Set(succeeded),
+        succeeded: Set(false),
         at: Set(now),
-        source: Set(source),
+        source: Set(source.map(str::to_string)),
     })
     .exec_without_returning(db)
     .await?;
+    let throttled = if recent_failures(db, key, now).await? > limits.per_key {
+        Some(Throttled::Account)
+    } else {
+        match source {
+            Some(source) if recent_failures_from(db, source, now).await? > limits.per_client => {
+                Some(Throttled::Client)
+            }
+            _ => None,
+        }
+    };
+    match throttled {
+        Some(reason) => {
+            // A refused attempt is not counted, so the window ends 5 minutes after the last
+            // real failure even while someone keeps knocking.
+            release(db, Reservation { id }).await?;
+            Ok(Err(reason))
+        }
+        None => Ok(Ok(Reservation { id })),
+    }
+}
+
+/// Records the attempt's result (a failure is already recorded).
+pub async fn settle(
+    db: &impl ConnectionTrait,
+    reservation: &Reservation,
+    succeeded: bool,
+) -> CoreResult<()> {
+    if succeeded {
+        Entity::update_many()
+            .col_expr(Column::Succeeded, Expr::value(true))
+            .filter(Column::Id.eq(reservation.id))
+            .exec(db)
+            .await?;
+    }
     Ok(())
 }
 
-/// The key second-factor attempts of a person are counted under.
-pub fn second_factor_key(person_id: Uuid) -> String {
-    secrets::sha256_hex(&format!("second-factor:{person_id}"))
+/// Forgets an attempt that was never checked.
+pub async fn release(db: &impl ConnectionTrait, reservation: Reservation) -> CoreResult<()> {
+    Entity::delete_by_id(reservation.id).exec(db).await?;
+    Ok(())
 }
 
-/// Checks an email and password and records the attempt.
+/// Checks an email and password. The attempt is counted before the check; the caller records
+/// the result with [`settle`] in the transaction that acts on it. Holds no transaction while
+/// argon2 runs.
+#[allow(clippy::too_many_arguments)]
 pub async fn attempt(
-    db: &impl ConnectionTrait,
+    db: &Db,
+    hashing: &HashingPool,
+    server_key: &ServerKey,
+    limits: Limits,
     email: &str,
     password: &str,
-    source: Option<String>,
+    source: Option<&str>,
     now: DateTime<Utc>,
 ) -> CoreResult<Outcome> {
-    let key = email_key(email);
-    if recent_failures(db, &key, now).await? >= MAX_FAILURES {
-        // Spend the same time as a real check, so throttling is not a timing oracle either.
-        passwords::verify_against_nothing(password);
-        return Ok(Outcome::Throttled);
-    }
-    let person = people::find_by_email(db, email).await?;
-    let stored_hash = match &person {
-        Some(person) => credentials::get(db, person.id)
-            .await?
-            .and_then(|row| row.password_hash),
-        None => None,
+    let key = email_key(server_key, email);
+    let reservation = match reserve(db.conn(), &key, source, limits, now).await? {
+        Ok(reservation) => reservation,
+        Err(reason) => return Ok(Outcome::Throttled(reason)),
     };
-    let accepted = match (&person, stored_hash) {
-        (Some(person), Some(hash)) => passwords::verify(password, &hash) && person.active,
-        _ => {
-            passwords::verify_against_nothing(password);
-            false
-        }
+    let (person, stored_hash) = {
+        let txn = db.read().await?;
+        let person = people::find_by_email(&txn, email).await?;
+        let stored_hash = match &person {
+            Some(person) => credentials::get(&txn, person.id)
+                .await?
+                .and_then(|row| row.password_hash),
+            None => None,
+        };
+        txn.commit().await?;
+        (person, stored_hash)
     };
-    record(db, &key, accepted, source, now).await?;
-    Ok(match (accepted, person) {
-        (true, Some(person)) => Outcome::PasswordAccepted(person),
-        _ => Outcome::Refused,
+    let Ok(matches) = hashing.verify(password, stored_hash).await else {
+        release(db.conn(), reservation).await?;
+        return Ok(Outcome::Busy);
+    };
+    Ok(match person {
+        Some(person) if matches && person.active => Outcome::PasswordAccepted(person, reservation),
+        _ => Outcome::Refused(reservation),
     })
 }

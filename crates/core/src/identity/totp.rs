@@ -118,20 +118,15 @@ pub async fn verify_once(
     let Some(step) = matching_step(secret, code, at) else {
         return Ok(false);
     };
-    if Entity::find_by_id((person_id, step))
-        .one(db)
-        .await?
-        .is_some()
-    {
-        return Ok(false);
-    }
-    Entity::insert(ActiveModel {
+    // Insert-if-absent: of two requests presenting the same code at once, exactly one inserts.
+    let inserted = Entity::insert(ActiveModel {
         person_id: Set(person_id),
         step: Set(step),
     })
+    .on_conflict_do_nothing()
     .exec_without_returning(db)
     .await?;
-    Ok(true)
+    Ok(matches!(inserted, sea_orm::TryInsertResult::Inserted(1)))
 }
 
 /// The `otpauth://` address an authenticator app reads from the QR code.

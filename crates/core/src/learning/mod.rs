@@ -6,6 +6,7 @@
 
 pub mod evidence;
 pub mod measures;
+pub mod publication;
 
 use std::collections::HashMap;
 
@@ -268,6 +269,13 @@ pub async fn create(
             None => errors.push(FieldError::new("source_entry_id", "No finding has this id")),
         }
     }
+    if input.published {
+        // Going public is a publication, with its check, confirmation and second factor.
+        errors.push(FieldError::new(
+            "published",
+            "Record the learning first, then publish it from its page: publication checks it for anything identifying",
+        ));
+    }
     let today = now.date_naive();
     let identified_on = if input.identified_on.trim().is_empty() {
         Some(today)
@@ -294,7 +302,7 @@ pub async fn create(
         do_differently: Set(input.do_differently.trim().to_string()),
         supervision_questions: Set(input.supervision_questions.trim().to_string()),
         more_info: Set(input.more_info.trim().to_string()),
-        published: Set(input.published),
+        published: Set(false),
         identified_on: Set(identified_on),
         created_by: Set(by),
         created_at: Set(now),
@@ -336,6 +344,13 @@ pub async fn create(
         .await?;
     }
     crate::library::index_item(db, item.id).await?;
+    crate::library::similar::remember(
+        db,
+        item.id,
+        &format!("{} {}", item.title, item.lesson),
+        &input.themes,
+    )
+    .await?;
     Ok(item)
 }
 

@@ -8,8 +8,9 @@ pub mod similar;
 
 use std::collections::BTreeMap;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use sea_orm::entity::prelude::*;
+use sea_orm::sea_query::Expr;
 use sea_orm::{ConnectionTrait, DatabaseBackend, Set, Statement, Value};
 
 use crate::error::{CoreError, CoreResult};
@@ -33,8 +34,13 @@ pub struct Model {
     pub agency_ids: String,
     pub partnership_ids: String,
     pub dated_on: NaiveDate,
-    /// Published learning; the rest is restricted.
+    /// The source has been published (a frozen copy of it is public).
     pub public: bool,
+    /// This is the copy frozen at publication, the only text the public and practitioners
+    /// see; otherwise it is the live copy, which follows every change and stays restricted.
+    pub frozen: bool,
+    /// The review or learning item whose publication froze this copy.
+    pub published_from: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -63,12 +69,9 @@ fn spaced<T: ToString>(values: &[T]) -> String {
     }
 }
 
-async fn upsert(db: &impl ConnectionTrait, doc: Model) -> CoreResult<()> {
-    Entity::delete_many()
-        .filter(Column::SourceId.eq(doc.source_id))
-        .exec(db)
-        .await?;
-    let active: ActiveModel = ActiveModel {
+/// Every column set, for an insert.
+pub fn to_active(doc: Model) -> ActiveModel {
+    ActiveModel {
         id: Set(doc.id),
         source_kind: Set(doc.source_kind),
         source_id: Set(doc.source_id),
@@ -80,15 +83,35 @@ async fn upsert(db: &impl ConnectionTrait, doc: Model) -> CoreResult<()> {
         partnership_ids: Set(doc.partnership_ids),
         dated_on: Set(doc.dated_on),
         public: Set(doc.public),
-    };
-    Entity::insert(active).exec_without_returning(db).await?;
+        frozen: Set(doc.frozen),
+        published_from: Set(doc.published_from),
+    }
+}
+
+/// Replaces the live copy of a source; its frozen copy, if any, is never touched here.
+async fn upsert_live(db: &impl ConnectionTrait, doc: Model) -> CoreResult<()> {
+    Entity::delete_many()
+        .filter(Column::SourceId.eq(doc.source_id))
+        .filter(Column::Frozen.eq(false))
+        .exec(db)
+        .await?;
+    Entity::insert(to_active(doc)).exec_without_returning(db).await?;
     Ok(())
 }
 
-/// Indexes a review's findings and recommendations (again), public once the review is.
-pub async fn index_review(db: &impl ConnectionTrait, review_id: Uuid) -> CoreResult<()> {
+/// The live copies of a review's findings and recommendations, as they are now.
+async fn review_docs(db: &impl ConnectionTrait, review_id: Uuid) -> CoreResult<Vec<Model>> {
     let review = reviews::get(db, review_id).await?;
     let case = crate::cases::get(db, review.case_id).await?;
+    let frozen: Vec<Uuid> = Entity::find()
+        .filter(Column::PublishedFrom.eq(review_id))
+        .filter(Column::Frozen.eq(true))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|doc| doc.source_id)
+        .collect();
+    let mut docs = Vec::new();
     for entry in entries::of_review(db, review_id).await? {
         if entry.entry.kind != entries::FINDING && entry.entry.kind != entries::RECOMMENDATION {
             continue;
@@ -97,29 +120,80 @@ pub async fn index_review(db: &impl ConnectionTrait, review_id: Uuid) -> CoreRes
         if agency_ids.is_empty() {
             agency_ids = case.agency_ids.clone();
         }
-        upsert(
-            db,
-            Model {
-                id: Uuid::now_v7(),
-                source_kind: entry.entry.kind.clone(),
-                source_id: entry.entry.id,
-                title: entry.entry.title.clone(),
-                body: entry.entry.body.clone(),
-                themes: spaced(&entry.theme_codes),
-                review_type: review.review_type_code.clone(),
-                agency_ids: spaced(&agency_ids),
-                partnership_ids: spaced(&review.partnership_id.into_iter().collect::<Vec<_>>()),
-                dated_on: entry.entry.created_at.date_naive(),
-                public: review.published_on.is_some(),
-            },
-        )
-        .await?;
+        docs.push(Model {
+            id: Uuid::now_v7(),
+            source_kind: entry.entry.kind.clone(),
+            source_id: entry.entry.id,
+            title: entry.entry.title.clone(),
+            body: entry.entry.body.clone(),
+            themes: spaced(&entry.theme_codes),
+            review_type: review.review_type_code.clone(),
+            agency_ids: spaced(&agency_ids),
+            partnership_ids: spaced(&review.partnership_id.into_iter().collect::<Vec<_>>()),
+            dated_on: entry.entry.created_at.date_naive(),
+            public: frozen.contains(&entry.entry.id),
+            frozen: false,
+            published_from: None,
+        });
+    }
+    Ok(docs)
+}
+
+/// Indexes a review's findings and recommendations (again), restricted: they become public
+/// only through `freeze_review`, at a publication.
+pub async fn index_review(db: &impl ConnectionTrait, review_id: Uuid) -> CoreResult<()> {
+    for doc in review_docs(db, review_id).await? {
+        upsert_live(db, doc).await?;
     }
     Ok(())
 }
 
-/// Indexes a learning item (again).
-pub async fn index_item(db: &impl ConnectionTrait, item_id: Uuid) -> CoreResult<()> {
+/// Indexes one new entry of a review, restricted.
+pub async fn index_entry(
+    db: &impl ConnectionTrait,
+    review_id: Uuid,
+    entry_id: Uuid,
+) -> CoreResult<()> {
+    for doc in review_docs(db, review_id).await? {
+        if doc.source_id == entry_id {
+            upsert_live(db, doc).await?;
+        }
+    }
+    Ok(())
+}
+
+/// At a publication that passed the anonymisation check: the review's findings and
+/// recommendations as they are now become its public copies, replacing those of any earlier
+/// publication. Returns how many went public.
+pub async fn freeze_review(db: &impl ConnectionTrait, review_id: Uuid) -> CoreResult<usize> {
+    let docs = review_docs(db, review_id).await?;
+    Entity::delete_many()
+        .filter(Column::PublishedFrom.eq(review_id))
+        .filter(Column::Frozen.eq(true))
+        .exec(db)
+        .await?;
+    let count = docs.len();
+    for doc in docs {
+        let source_id = doc.source_id;
+        Entity::insert(to_active(Model {
+            id: Uuid::now_v7(),
+            public: true,
+            frozen: true,
+            published_from: Some(review_id),
+            ..doc
+        }))
+        .exec_without_returning(db)
+        .await?;
+        Entity::update_many()
+            .col_expr(Column::Public, Expr::value(true))
+            .filter(Column::SourceId.eq(source_id))
+            .exec(db)
+            .await?;
+    }
+    Ok(count)
+}
+
+async fn item_doc(db: &impl ConnectionTrait, item_id: Uuid) -> CoreResult<Model> {
     let item = crate::learning::get(db, item_id).await?;
     let review_type = match item.item.review_id {
         Some(review) => reviews::get(db, review)
@@ -128,33 +202,63 @@ pub async fn index_item(db: &impl ConnectionTrait, item_id: Uuid) -> CoreResult<
             .unwrap_or_default(),
         None => String::new(),
     };
-    upsert(
-        db,
-        Model {
-            id: Uuid::now_v7(),
-            source_kind: "learning_item".to_string(),
-            source_id: item.item.id,
-            title: item.item.title.clone(),
-            body: item.item.lesson.clone(),
-            themes: spaced(&item.themes),
-            review_type,
-            agency_ids: spaced(&item.agency_ids),
-            partnership_ids: spaced(&item.partnership_ids),
-            dated_on: item.item.identified_on,
-            public: item.item.published,
-        },
-    )
-    .await
+    Ok(Model {
+        id: Uuid::now_v7(),
+        source_kind: "learning_item".to_string(),
+        source_id: item.item.id,
+        title: item.item.title.clone(),
+        body: item.item.lesson.clone(),
+        themes: spaced(&item.themes),
+        review_type,
+        agency_ids: spaced(&item.agency_ids),
+        partnership_ids: spaced(&item.partnership_ids),
+        dated_on: item.item.identified_on,
+        public: item.item.published,
+        frozen: false,
+        published_from: None,
+    })
+}
+
+/// Indexes a learning item (again), restricted.
+pub async fn index_item(db: &impl ConnectionTrait, item_id: Uuid) -> CoreResult<()> {
+    let doc = item_doc(db, item_id).await?;
+    upsert_live(db, doc).await
+}
+
+/// At the publication of a learning item that passed the check: its public copy.
+pub async fn freeze_item(db: &impl ConnectionTrait, item_id: Uuid) -> CoreResult<()> {
+    let doc = item_doc(db, item_id).await?;
+    Entity::delete_many()
+        .filter(Column::PublishedFrom.eq(item_id))
+        .filter(Column::Frozen.eq(true))
+        .exec(db)
+        .await?;
+    Entity::insert(to_active(Model {
+        id: Uuid::now_v7(),
+        public: true,
+        frozen: true,
+        published_from: Some(item_id),
+        ..doc
+    }))
+    .exec_without_returning(db)
+    .await?;
+    Entity::update_many()
+        .col_expr(Column::Public, Expr::value(true))
+        .filter(Column::SourceId.eq(item_id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Who is reading, for what they may see.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reader {
-    /// The public page, practitioners: published learning only.
+    /// The public page, practitioners: the frozen public copies only.
     PublishedOnly,
-    /// Agency leads: published learning, and restricted learning concerning their agencies.
+    /// Agency leads: the live copies of learning concerning their agencies, and the frozen
+    /// public copies of the rest.
     Agencies(Vec<Uuid>),
-    /// The partnership team: everything.
+    /// The partnership team: every live copy.
     Everything,
 }
 
@@ -172,12 +276,63 @@ impl Reader {
 
     pub fn may_read(&self, doc: &Model) -> bool {
         match self {
-            Reader::Everything => true,
-            _ if doc.public => true,
-            Reader::Agencies(ids) => ids
-                .iter()
-                .any(|id| doc.agency_ids.contains(&id.to_string())),
-            Reader::PublishedOnly => false,
+            Reader::Everything => !doc.frozen,
+            Reader::PublishedOnly => doc.frozen,
+            Reader::Agencies(ids) => {
+                let concerns = ids
+                    .iter()
+                    .any(|id| doc.agency_ids.contains(&format!(" {id} ")));
+                concerns != doc.frozen
+            }
+        }
+    }
+
+    /// The same rule as `may_read`, as SQL over `library_docs d`.
+    fn condition(&self, params: &mut Params) -> String {
+        match self {
+            Reader::Everything => "d.frozen = FALSE".to_string(),
+            Reader::PublishedOnly => "d.frozen = TRUE".to_string(),
+            Reader::Agencies(ids) if ids.is_empty() => "d.frozen = TRUE".to_string(),
+            Reader::Agencies(ids) => {
+                // Written twice with its own parameters each time: SQLite's `?` are positional.
+                let mut concerns = || {
+                    ids.iter()
+                        .map(|id| {
+                            let p = params.push(Value::from(format!("% {id} %")));
+                            format!("d.agency_ids LIKE {p}")
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" OR ")
+                };
+                let live = concerns();
+                let frozen = concerns();
+                format!(
+                    "((d.frozen = FALSE AND ({live})) OR (d.frozen = TRUE AND NOT ({frozen})))"
+                )
+            }
+        }
+    }
+}
+
+/// Bound values of a raw statement, numbered for PostgreSQL.
+struct Params {
+    backend: DatabaseBackend,
+    values: Vec<Value>,
+}
+
+impl Params {
+    fn new(backend: DatabaseBackend) -> Params {
+        Params {
+            backend,
+            values: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, value: Value) -> String {
+        self.values.push(value);
+        match self.backend {
+            DatabaseBackend::Postgres => format!("${}", self.values.len()),
+            _ => "?".to_string(),
         }
     }
 }
@@ -191,6 +346,33 @@ pub struct Filter {
     pub to: Option<NaiveDate>,
 }
 
+impl Filter {
+    fn conditions(&self, params: &mut Params) -> String {
+        let mut sql = String::new();
+        if let Some(theme) = &self.theme {
+            let p = params.push(Value::from(format!("% {theme} %")));
+            sql.push_str(&format!(" AND d.themes LIKE {p}"));
+        }
+        if let Some(kind) = &self.review_type {
+            let p = params.push(Value::from(kind.clone()));
+            sql.push_str(&format!(" AND d.review_type = {p}"));
+        }
+        if let Some(agency) = self.agency {
+            let p = params.push(Value::from(format!("% {agency} %")));
+            sql.push_str(&format!(" AND d.agency_ids LIKE {p}"));
+        }
+        if let Some(from) = self.from {
+            let p = params.push(Value::from(from));
+            sql.push_str(&format!(" AND d.dated_on >= {p}"));
+        }
+        if let Some(to) = self.to {
+            let p = params.push(Value::from(to));
+            sql.push_str(&format!(" AND d.dated_on <= {p}"));
+        }
+        sql
+    }
+}
+
 /// The words of a query, without anything a full-text engine would read as an operator
 /// (quotes, brackets, `NEAR`, `*`, `-`): at most 12 words of letters and digits.
 pub fn words(query: &str) -> Vec<String> {
@@ -202,6 +384,8 @@ pub fn words(query: &str) -> Vec<String> {
         .take(12)
         .collect()
 }
+
+const COLUMNS: &str = "d.id, d.source_kind, d.source_id, d.title, d.body, d.themes, d.review_type, d.agency_ids, d.partnership_ids, d.dated_on, d.public, d.frozen, d.published_from";
 
 /// Full-text search, best matches first.
 pub async fn search(
@@ -219,22 +403,13 @@ pub async fn search(
         ));
     }
     let backend = db.get_database_backend();
-    let mut values: Vec<Value> = Vec::new();
-    let next = |value: Value, values: &mut Vec<Value>| {
-        values.push(value);
-        match backend {
-            DatabaseBackend::Postgres => format!("${}", values.len()),
-            _ => "?".to_string(),
-        }
-    };
-    let columns = "d.id, d.source_kind, d.source_id, d.title, d.body, d.themes, d.review_type, d.agency_ids, d.partnership_ids, d.dated_on, d.public";
+    let mut params = Params::new(backend);
     let (mut sql, order) = match backend {
         DatabaseBackend::Postgres => {
-            let joined = words.join(" ");
-            let p = next(Value::from(joined), &mut values);
+            let p = params.push(Value::from(words.join(" ")));
             (
                 format!(
-                    "SELECT {columns} FROM library_docs d WHERE d.search @@ plainto_tsquery('english', {p})"
+                    "SELECT {COLUMNS} FROM library_docs d WHERE d.search @@ plainto_tsquery('english', {p})"
                 ),
                 format!(
                     " ORDER BY ts_rank(d.search, plainto_tsquery('english', {p})) DESC, d.dated_on DESC"
@@ -248,106 +423,97 @@ pub async fn search(
                 .map(|w| format!("\"{w}\""))
                 .collect::<Vec<_>>()
                 .join(" ");
-            let p = next(Value::from(quoted), &mut values);
+            let p = params.push(Value::from(quoted));
             (
                 format!(
-                    "SELECT {columns} FROM library_fts JOIN library_docs d ON d.rowid = library_fts.rowid WHERE library_fts MATCH {p}"
+                    "SELECT {COLUMNS} FROM library_fts JOIN library_docs d ON d.rowid = library_fts.rowid WHERE library_fts MATCH {p}"
                 ),
                 " ORDER BY bm25(library_fts), d.dated_on DESC".to_string(),
             )
         }
     };
-    if let Some(theme) = &filter.theme {
-        let p = next(Value::from(format!("% {theme} %")), &mut values);
-        sql.push_str(&format!(" AND d.themes LIKE {p}"));
-    }
-    if let Some(kind) = &filter.review_type {
-        let p = next(Value::from(kind.clone()), &mut values);
-        sql.push_str(&format!(" AND d.review_type = {p}"));
-    }
-    if let Some(agency) = filter.agency {
-        let p = next(Value::from(format!("% {agency} %")), &mut values);
-        sql.push_str(&format!(" AND d.agency_ids LIKE {p}"));
-    }
-    if let Some(from) = filter.from {
-        let p = next(Value::from(from), &mut values);
-        sql.push_str(&format!(" AND d.dated_on >= {p}"));
-    }
-    if let Some(to) = filter.to {
-        let p = next(Value::from(to), &mut values);
-        sql.push_str(&format!(" AND d.dated_on <= {p}"));
-    }
-    match reader {
-        Reader::Everything => {}
-        Reader::PublishedOnly => sql.push_str(" AND d.public = TRUE"),
-        Reader::Agencies(ids) => {
-            let mut any = vec!["d.public = TRUE".to_string()];
-            for id in ids {
-                let p = next(Value::from(format!("% {id} %")), &mut values);
-                any.push(format!("d.agency_ids LIKE {p}"));
-            }
-            sql.push_str(&format!(" AND ({})", any.join(" OR ")));
-        }
-    }
+    sql.push_str(&filter.conditions(&mut params));
+    let visible = reader.condition(&mut params);
+    sql.push_str(&format!(" AND {visible}"));
     sql.push_str(&order);
-    let p = next(Value::from(i64::try_from(limit).unwrap_or(50)), &mut values);
+    let p = params.push(Value::from(i64::try_from(limit).unwrap_or(50)));
     sql.push_str(&format!(" LIMIT {p}"));
     Ok(Entity::find()
-        .from_raw_sql(Statement::from_sql_and_values(backend, sql, values))
+        .from_raw_sql(Statement::from_sql_and_values(backend, sql, params.values))
         .all(db)
         .await?)
 }
 
-/// Without words: the newest documents matching the filters, that the reader may see.
+/// One page of the library without words: the newest documents matching the filters that the
+/// reader may see, and how many there are in all.
 pub async fn browse(
     db: &impl ConnectionTrait,
     filter: &Filter,
     reader: &Reader,
-    limit: usize,
-) -> CoreResult<Vec<Model>> {
-    use sea_orm::QueryOrder;
-    let mut query = Entity::find().order_by_desc(Column::DatedOn);
-    if let Some(theme) = &filter.theme {
-        query = query.filter(Column::Themes.contains(format!(" {theme} ")));
-    }
-    if let Some(kind) = &filter.review_type {
-        query = query.filter(Column::ReviewType.eq(kind.as_str()));
-    }
-    if let Some(agency) = filter.agency {
-        query = query.filter(Column::AgencyIds.contains(format!(" {agency} ")));
-    }
-    if let Some(from) = filter.from {
-        query = query.filter(Column::DatedOn.gte(from));
-    }
-    if let Some(to) = filter.to {
-        query = query.filter(Column::DatedOn.lte(to));
-    }
-    Ok(query
-        .all(db)
+    page: u64,
+    per_page: u64,
+) -> CoreResult<(Vec<Model>, u64)> {
+    let backend = db.get_database_backend();
+    let mut params = Params::new(backend);
+    let mut conditions = filter.conditions(&mut params);
+    conditions.push_str(&format!(" AND {}", reader.condition(&mut params)));
+    let count_values = params.values.clone();
+    let total = db
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            format!("SELECT COUNT(*) AS n FROM library_docs d WHERE 1 = 1{conditions}"),
+            count_values,
+        ))
         .await?
-        .into_iter()
-        .filter(|doc| reader.may_read(doc))
-        .take(limit)
-        .collect())
+        .map(|row| row.try_get::<i64>("", "n"))
+        .transpose()?
+        .unwrap_or(0);
+    let limit = params.push(Value::from(i64::try_from(per_page).unwrap_or(50)));
+    let offset = params.push(Value::from(
+        i64::try_from(page.saturating_sub(1).saturating_mul(per_page)).unwrap_or(0),
+    ));
+    let sql = format!(
+        "SELECT {COLUMNS} FROM library_docs d WHERE 1 = 1{conditions} ORDER BY d.dated_on DESC, d.id DESC LIMIT {limit} OFFSET {offset}"
+    );
+    let docs = Entity::find()
+        .from_raw_sql(Statement::from_sql_and_values(backend, sql, params.values))
+        .all(db)
+        .await?;
+    Ok((docs, u64::try_from(total).unwrap_or(0)))
 }
 
 /// How often each theme came up, by year, over what the reader may see: theme code → year →
-/// count.
+/// count. Counted in the database by theme set and year; only the sets are split here.
 pub async fn themes_by_year(
     db: &impl ConnectionTrait,
     reader: &Reader,
 ) -> CoreResult<BTreeMap<String, BTreeMap<i32, usize>>> {
+    let backend = db.get_database_backend();
+    let mut params = Params::new(backend);
+    let visible = reader.condition(&mut params);
+    let year = match backend {
+        DatabaseBackend::Postgres => "CAST(EXTRACT(YEAR FROM d.dated_on) AS INTEGER)",
+        _ => "CAST(strftime('%Y', d.dated_on) AS INTEGER)",
+    };
+    let sql = format!(
+        "SELECT d.themes AS themes, {year} AS year, COUNT(*) AS n FROM library_docs d \
+         WHERE d.source_kind <> 'recommendation' AND d.themes <> '' AND {visible} \
+         GROUP BY d.themes, {year}"
+    );
     let mut counts: BTreeMap<String, BTreeMap<i32, usize>> = BTreeMap::new();
-    for doc in Entity::find().all(db).await? {
-        if !reader.may_read(&doc) || doc.source_kind == "recommendation" {
-            continue;
-        }
-        for code in doc.theme_codes() {
+    for row in db
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, params.values))
+        .await?
+    {
+        let themes: String = row.try_get("", "themes")?;
+        let year: i32 = row.try_get("", "year")?;
+        let n: i64 = row.try_get("", "n")?;
+        for code in themes.split_whitespace() {
             *counts
-                .entry(code)
+                .entry(code.to_string())
                 .or_default()
-                .entry(doc.dated_on.year())
-                .or_default() += 1;
+                .entry(year)
+                .or_default() += usize::try_from(n).unwrap_or(0);
         }
     }
     Ok(counts)

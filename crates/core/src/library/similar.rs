@@ -1,10 +1,12 @@
 //! Repeated learning: the earlier findings and lessons most like a new one, by their words
 //! (TF-IDF cosine over stemmed words, common words left out) and their themes (overlap).
+//! Ranking reads the whole library, so it runs once when a finding or lesson is saved
+//! (`remember`) and pages read what was kept (`remembered`), never ranking on a view.
 
 use std::collections::{HashMap, HashSet};
 
-use sea_orm::ConnectionTrait;
 use sea_orm::entity::prelude::*;
+use sea_orm::{ConnectionTrait, QueryOrder, Set};
 
 use super::{Entity, Model, Reader};
 use crate::error::CoreResult;
@@ -131,6 +133,90 @@ pub async fn similar(
         .into_iter()
         .map(|(index, score)| (docs[index].clone(), score))
         .collect())
+}
+
+/// The earlier learning kept for each finding and lesson when it was saved.
+pub mod kept {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "similar_learning")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub source_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub similar_source_id: Uuid,
+        pub score: f64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// How many of the most similar are kept per finding or lesson: enough for any reader after
+/// what they may not see is left out.
+const KEPT: usize = 20;
+
+/// Ranks the library against a finding or lesson as it is saved and keeps the best.
+pub async fn remember(
+    db: &impl ConnectionTrait,
+    source_id: Uuid,
+    text: &str,
+    themes: &[String],
+) -> CoreResult<()> {
+    let found = similar(db, text, themes, Some(source_id), &Reader::Everything, KEPT).await?;
+    kept::Entity::delete_many()
+        .filter(kept::Column::SourceId.eq(source_id))
+        .exec(db)
+        .await?;
+    for (doc, score) in found {
+        kept::Entity::insert(kept::ActiveModel {
+            source_id: Set(source_id),
+            similar_source_id: Set(doc.source_id),
+            score: Set(score),
+        })
+        .exec_without_returning(db)
+        .await?;
+    }
+    Ok(())
+}
+
+/// What was kept for each of `source_ids`, in the copies this reader may see, best first.
+pub async fn remembered(
+    db: &impl ConnectionTrait,
+    source_ids: &[Uuid],
+    reader: &Reader,
+    limit: usize,
+) -> CoreResult<HashMap<Uuid, Vec<(Model, f64)>>> {
+    let mut result: HashMap<Uuid, Vec<(Model, f64)>> = HashMap::new();
+    if source_ids.is_empty() {
+        return Ok(result);
+    }
+    let rows = kept::Entity::find()
+        .filter(kept::Column::SourceId.is_in(source_ids.to_vec()))
+        .order_by_desc(kept::Column::Score)
+        .all(db)
+        .await?;
+    let wanted: HashSet<Uuid> = rows.iter().map(|row| row.similar_source_id).collect();
+    let docs: HashMap<Uuid, Model> = Entity::find()
+        .filter(super::Column::SourceId.is_in(wanted.into_iter().collect::<Vec<_>>()))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|doc| reader.may_read(doc))
+        .map(|doc| (doc.source_id, doc))
+        .collect();
+    for row in rows {
+        let list = result.entry(row.source_id).or_default();
+        if list.len() < limit
+            && let Some(doc) = docs.get(&row.similar_source_id)
+        {
+            list.push((doc.clone(), row.score));
+        }
+    }
+    Ok(result)
 }
 
 #[cfg(test)]

@@ -34,8 +34,34 @@ async fn reply(reader: &mut BufReader<tokio::net::tcp::OwnedReadHalf>) -> Result
     }
 }
 
+/// A header value on one line: CR, LF and every other control character become spaces, so
+/// a value can never end the header and start another (`Subject: x\r\nBcc: …`).
 fn clean_header(value: &str) -> String {
-    value.replace(['\r', '\n'], " ")
+    value
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// The body as SMTP DATA lines: CRLF, bare LF and bare CR each end a line (a bare CR left in
+/// place is read as a line end by some servers, which lets "\r.\r" end the message early and
+/// smuggle another), every line ends in CRLF, and a line starting with "." gets another.
+fn data_lines(body: &str) -> String {
+    let mut out = String::new();
+    let normalised = body.replace("\r\n", "\n").replace('\r', "\n");
+    // A final line end ends the last line; it does not start another.
+    let text = normalised.strip_suffix('\n').unwrap_or(&normalised);
+    if text.is_empty() {
+        return out;
+    }
+    for line in text.split('\n') {
+        if line.starts_with('.') {
+            out.push('.');
+        }
+        out.push_str(line);
+        out.push_str("\r\n");
+    }
+    out
 }
 
 impl Relay {
@@ -96,14 +122,7 @@ impl Relay {
             "From: <{from}>\r\nTo: <{to}>\r\nSubject: {}\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
             clean_header(subject)
         );
-        for line in body.lines() {
-            // Dot-stuffing: a line that starts with "." gets another.
-            if line.starts_with('.') {
-                message.push('.');
-            }
-            message.push_str(line);
-            message.push_str("\r\n");
-        }
+        message.push_str(&data_lines(body));
         message.push_str(".\r\n");
         write
             .write_all(message.as_bytes())
@@ -192,6 +211,46 @@ mod tests {
             "no header injection: {received}"
         );
         assert!(received.contains("\r\n..hidden\r\n"), "dot-stuffed");
+    }
+
+    #[test]
+    fn bare_carriage_returns_end_lines_and_cannot_end_the_message() {
+        // "\r.\r" is read as the end of DATA by some servers: here it is a stuffed line.
+        let lines = super::data_lines("first\r.\rMAIL FROM:<x@evil.example>\r\nlast\n");
+        assert!(!lines.replace("\r\n", "").contains('\r'), "{lines:?}");
+        assert!(
+            !lines.contains("\r\n.\r\n"),
+            "no bare end of data: {lines:?}"
+        );
+        assert!(lines.contains("\r\n..\r\n"), "stuffed: {lines:?}");
+        assert!(lines.starts_with("first\r\n"));
+        assert!(lines.ends_with("\r\nlast\r\n"), "{lines:?}");
+    }
+
+    #[test]
+    fn header_values_stay_on_one_line() {
+        let subject = super::clean_header("Overdue\rBcc: a@evil.example\nX: \u{0}y");
+        assert!(!subject.contains(['\r', '\n', '\u{0}']), "{subject:?}");
+        assert_eq!(subject, "Overdue Bcc: a@evil.example X:  y");
+    }
+
+    #[tokio::test]
+    async fn an_address_that_would_inject_a_header_is_refused() {
+        let relay = Relay {
+            host: "127.0.0.1".to_string(),
+            port: 9,
+        };
+        for to in [
+            "c@d.example\r\nBcc: x@evil.example",
+            "c@d.example\rX",
+            "c@d.example>",
+        ] {
+            let refused = relay.send("a@b.example", to, "s", "b").await;
+            assert_eq!(
+                refused,
+                Err("an address holds characters SMTP does not allow".to_string())
+            );
+        }
     }
 
     #[tokio::test]

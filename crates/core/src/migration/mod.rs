@@ -10,6 +10,9 @@ mod m0005_reviews;
 mod m0006_actions;
 mod m0007_learning;
 mod m0008_indexes;
+mod m0009_publication;
+mod m0010_client_throttle;
+mod m0011_step_up;
 
 pub struct Migrator;
 
@@ -25,6 +28,9 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_actions::Migration),
             Box::new(m0007_learning::Migration),
             Box::new(m0008_indexes::Migration),
+            Box::new(m0009_publication::Migration),
+            Box::new(m0010_client_throttle::Migration),
+            Box::new(m0011_step_up::Migration),
         ]
     }
 }

@@ -254,7 +254,7 @@ pub fn scrub(file_name: &str, bytes: &[u8]) -> Result<(Vec<u8>, bool), FieldErro
         "jpg" | "jpeg" => scrub_jpeg(bytes),
         "png" => scrub_png(bytes),
         "pdf" => Ok(scrub_pdf(bytes)),
-        "docx" | "xlsx" | "odt" => scrub_package(bytes, &extension),
+        "docx" | "xlsx" | "odt" => scrub_package(file_name, bytes, &extension),
         _ => Ok((bytes.to_vec(), false)),
     }
 }
@@ -423,7 +423,16 @@ const EMPTY_ODF_META: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 
 /// Office packages (.docx, .xlsx, .odt): replaces the document properties (author, last
 /// modified by, company, template) with empty ones; every other part is copied unchanged.
-fn scrub_package(bytes: &[u8], extension: &str) -> Result<(Vec<u8>, bool), FieldError> {
+/// The package is first checked against `learnloop_office::PACKAGE_LIMITS` (parts, and their
+/// decompressed sizes as counted, not as declared), so a decompression bomb is refused by name
+/// before any part is read into memory.
+fn scrub_package(
+    file_name: &str,
+    bytes: &[u8],
+    extension: &str,
+) -> Result<(Vec<u8>, bool), FieldError> {
+    learnloop_office::check_package(file_name, bytes)
+        .map_err(|message| FieldError::new("file", message))?;
     let mut archive =
         zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| unreadable(extension))?;
     let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
@@ -443,9 +452,11 @@ fn scrub_package(bytes: &[u8], extension: &str) -> Result<(Vec<u8>, bool), Field
         match replacement {
             Some((name, content)) => {
                 let mut original = String::new();
+                // Checked above; capped again so this read can never grow past the limit.
                 archive
                     .by_index(index)
                     .map_err(|_| unreadable(extension))?
+                    .take(learnloop_office::PACKAGE_LIMITS.max_part_bytes)
                     .read_to_string(&mut original)
                     .map_err(|_| unreadable(extension))?;
                 if original.trim() != content.trim() {
@@ -565,6 +576,43 @@ mod tests {
             .read_to_string(&mut body)
             .expect("text");
         assert_eq!(body, "<w:document>Body text</w:document>");
+    }
+
+    /// A package whose one part is all zeros: tiny compressed, `expanded` bytes decompressed.
+    fn package_with_a_part_of(name: &str, expanded: usize) -> Vec<u8> {
+        let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        writer.start_file(name, options).expect("zip");
+        let block = vec![0u8; 1024 * 1024];
+        let mut left = expanded;
+        while left > 0 {
+            let now = left.min(block.len());
+            writer.write_all(&block[..now]).expect("zip");
+            left -= now;
+        }
+        writer.finish().expect("zip").into_inner()
+    }
+
+    #[test]
+    fn a_decompression_bomb_is_refused_by_name() {
+        let cap = usize::try_from(learnloop_office::PACKAGE_LIMITS.max_part_bytes).expect("fits");
+        // The document properties are the part scrubbing reads; any part counts.
+        for part in ["docProps/core.xml", "word/document.xml"] {
+            let bomb = package_with_a_part_of(part, cap + 1024);
+            assert!(bomb.len() < 200 * 1024, "small on the wire: {}", bomb.len());
+            let error = scrub("report.docx", &bomb).expect_err("refused");
+            assert_eq!(error.field, "file");
+            assert!(error.message.contains("report.docx"), "{}", error.message);
+            assert!(
+                error.message.contains("decompression bomb"),
+                "{}",
+                error.message
+            );
+        }
+        // Just under the cap is a document like any other.
+        let large = package_with_a_part_of("word/document.xml", 1024 * 1024);
+        assert!(scrub("report.docx", &large).is_ok());
     }
 
     #[test]

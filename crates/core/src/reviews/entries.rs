@@ -85,6 +85,8 @@ pub const KINDS: [(&str, &str, &str, bool); 5] = [
 ];
 
 pub const RECOMMENDATION: &str = "recommendation";
+/// Lines of enquiry, episodes, findings, recommendations and good practice together.
+pub const MAX_ENTRIES_PER_REVIEW: u64 = 300;
 pub const FINDING: &str = "finding";
 
 pub fn kind_label(key: &str) -> &'static str {
@@ -182,6 +184,17 @@ pub async fn add(
             ));
         }
     }
+    // A cap keeps every page and check over a review's entries bounded.
+    let held = Entity::find()
+        .filter(Column::ReviewId.eq(review_id))
+        .count(db)
+        .await?;
+    if held >= MAX_ENTRIES_PER_REVIEW {
+        errors.push(FieldError::new(
+            "title",
+            format!("A review holds at most {MAX_ENTRIES_PER_REVIEW} entries"),
+        ));
+    }
     if !errors.is_empty() {
         return Err(CoreError::Invalid(errors));
     }
@@ -227,7 +240,16 @@ pub async fn add(
         agency_ids,
         theme_codes,
     };
-    crate::library::index_review(db, review_id).await?;
+    crate::library::index_entry(db, review_id, added.entry.id).await?;
+    if added.entry.kind == FINDING {
+        crate::library::similar::remember(
+            db,
+            added.entry.id,
+            &format!("{} {}", added.entry.title, added.entry.body),
+            &added.theme_codes,
+        )
+        .await?;
+    }
     Ok(added)
 }
 

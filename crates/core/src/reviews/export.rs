@@ -25,14 +25,10 @@ pub const HEADER: [&str; 11] = [
     "publication_link",
 ];
 
-/// One CSV cell: quoted when needed, and a leading `=`, `+`, `-` or `@` made inert so a
+/// One CSV cell: quoted when needed, and made inert (`learnloop_office::defuse_formula`) so a
 /// spreadsheet never runs it as a formula.
 pub fn cell(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value.to_string()
-    };
+    let value = learnloop_office::defuse_formula(value);
     if value.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", value.replace('"', "\"\""))
     } else {
@@ -126,5 +122,18 @@ mod tests {
         assert_eq!(cell("a, b"), "\"a, b\"");
         assert_eq!(cell("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(cell("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+    }
+
+    #[test]
+    fn every_formula_start_is_defused_by_the_shared_guard() {
+        for start in ["=", "+", "-", "@", "\t", "\r"] {
+            let value = format!("{start}1+1");
+            let written = cell(&value);
+            assert!(
+                written.starts_with('\'') || written.starts_with("\"'"),
+                "{value:?} became {written:?}"
+            );
+            assert!(written.contains(&learnloop_office::defuse_formula(&value)));
+        }
     }
 }

@@ -2,8 +2,12 @@
 //! public text is checked against every name, date of birth, address, postcode, school and
 //! reference recorded on the case and the review, and publication is refused while any appear;
 //! a person then confirms a motivated-intruder check (with a second factor, checked by the
-//! caller). Parallel processes (an inquest, a criminal trial) can hold publication. Published
-//! reviews are public: the learning page and its feeds need no sign-in.
+//! caller). Parallel processes (an inquest, a criminal trial) can hold publication.
+//!
+//! The check covers everything that goes public: the public title, summary and report, and
+//! every finding and recommendation. What passed is frozen (`crate::published`, and the
+//! library's frozen copies); later edits change only the draft until the review is published
+//! again, through the same check, confirmation and second factor.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::entity::prelude::*;
@@ -130,17 +134,22 @@ pub async fn gather(
     Ok(found)
 }
 
-/// One identifier found in one field of the public text.
+/// One identifier found in the text that would go public.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Finding {
-    /// The field it was found in: public_title, public_summary or public_report.
+    /// The field it was found in: public_title, public_summary, public_report, or entries
+    /// (a finding or recommendation).
     pub field: String,
-    /// name, date_of_birth, address, postcode, school or reference.
+    /// Where, in words: "the public summary" or "finding 3".
+    pub place: String,
+    /// name, date of birth, address, postcode, school or reference.
     #[schema(value_type = String)]
     pub kind: anonymise::Kind,
     /// Character offset in that field.
     pub offset: usize,
-    /// The words found, as written.
+    /// The words found, as written: identifying, so shown only to those who may see the
+    /// case's identity (`describe`); everyone else gets `describe_without_text`.
+    #[serde(skip)]
     pub found: String,
 }
 
@@ -148,32 +157,71 @@ impl Finding {
     /// "a name (“Quinn”) in the public summary at character 12".
     pub fn describe(&self) -> String {
         format!(
-            "{} (“{}”) in the {} at character {}",
+            "{} (“{}”) in {} at character {}",
             self.kind.label(),
             self.found,
-            self.field.replace('_', " "),
+            self.place,
             self.offset + 1
         )
     }
+
+    /// "a name in the public summary": for those who may not see the case's identity. Not
+    /// even the offset, which would tell which of several guesses matched.
+    pub fn describe_without_text(&self) -> String {
+        format!("{} in {}", self.kind.label(), self.place)
+    }
 }
 
-/// Checks the review's public text; an empty list means nothing identifying was found.
+/// Checks everything of the review that would go public: its public text and every finding
+/// and recommendation. An empty list means nothing identifying was found.
 pub async fn check(db: &impl ConnectionTrait, review: &super::Model) -> CoreResult<Vec<Finding>> {
     let identifiers = gather(db, review).await?;
+    let mut texts: Vec<(String, String, String)> = vec![
+        (
+            "public_title".to_string(),
+            "the public title".to_string(),
+            review.public_title.clone(),
+        ),
+        (
+            "public_summary".to_string(),
+            "the public summary".to_string(),
+            review.public_summary.clone(),
+        ),
+        (
+            "public_report".to_string(),
+            "the public report".to_string(),
+            review.public_report.clone(),
+        ),
+    ];
+    for entry in super::entries::of_review(db, review.id).await? {
+        let kind = entry.entry.kind.as_str();
+        if kind != super::entries::FINDING && kind != super::entries::RECOMMENDATION {
+            continue;
+        }
+        let label = super::entries::kind_label(kind).to_lowercase();
+        let number = entry.entry.position;
+        texts.push((
+            "entries".to_string(),
+            format!("the title of {label} {number}"),
+            entry.entry.title.clone(),
+        ));
+        texts.push((
+            "entries".to_string(),
+            format!("the text of {label} {number}"),
+            entry.entry.body.clone(),
+        ));
+    }
     let mut findings = Vec::new();
-    for (field, text) in [
-        ("public_title", &review.public_title),
-        ("public_summary", &review.public_summary),
-        ("public_report", &review.public_report),
-    ] {
+    for (field, place, text) in texts {
         for Hit {
             kind,
             offset,
             found,
-        } in anonymise::check(text, &identifiers)
+        } in anonymise::check(&text, &identifiers)
         {
             findings.push(Finding {
-                field: field.to_string(),
+                field: field.clone(),
+                place: place.clone(),
                 kind,
                 offset,
                 found,
@@ -201,13 +249,9 @@ pub async fn save_public_text(
     version: i32,
     now: DateTime<Utc>,
 ) -> CoreResult<super::Model> {
+    // After publication this is the draft of the next publication: the public page keeps
+    // showing the frozen copy until the review is published again.
     let review = super::get(db, review_id).await?;
-    if review.published_on.is_some() {
-        return Err(CoreError::invalid(
-            "public_summary",
-            "The review is published: its public text can no longer change",
-        ));
-    }
     let mut errors = Vec::new();
     let title = validate::required_text("public_title", &input.public_title, 200, &mut errors);
     let summary =
@@ -262,10 +306,13 @@ pub struct Confirmation {
     pub late_reason: String,
 }
 
-/// Publishes the review today. Refused, with what and where, while: publication is on hold;
-/// the public summary is missing; any identifier appears in the public text; a required stage
-/// before publication is open; the pre-publication notice was not given early enough; or the
-/// motivated-intruder check is not confirmed. The caller has checked the second factor.
+/// Publishes the review today, or publishes it again with what changed since. Refused, with
+/// what and where, while: publication is on hold; the public title or summary is missing; any
+/// identifier appears in the public text or in a finding or recommendation; the
+/// motivated-intruder check is not confirmed; and, the first time, while a required stage
+/// before publication is open, the pre-publication notice was not given early enough, or a
+/// late publication has no reason. The caller has checked the second factor. What passed is
+/// frozen as the public copy.
 pub async fn publish(
     db: &impl ConnectionTrait,
     review_id: Uuid,
@@ -276,12 +323,7 @@ pub async fn publish(
 ) -> CoreResult<super::Model> {
     let today = now.date_naive();
     let review = super::get(db, review_id).await?;
-    if review.published_on.is_some() {
-        return Err(CoreError::invalid(
-            "publish",
-            "The review is already published",
-        ));
-    }
+    let again = review.published_on.is_some();
     let mut errors = Vec::new();
     if let Some(reason) = &review.hold_reason {
         errors.push(FieldError::new(
@@ -295,6 +337,7 @@ pub async fn publish(
             "Write the public title and summary before publishing",
         ));
     }
+    // The one who publishes may see the case's identity, so the words found are named.
     for finding in check(db, &review).await? {
         errors.push(FieldError::new(
             finding.field.clone(),
@@ -302,8 +345,68 @@ pub async fn publish(
         ));
     }
     let all = stages::of_review(db, review_id).await?;
+    let late_reason = confirmation.late_reason.trim();
+    if !again {
+        first_publication_rules(db, &review, &all, late_reason, calendar, today, &mut errors)
+            .await?;
+    }
+    if !confirmation.intruder_check {
+        errors.push(FieldError::new(
+            "intruder_check",
+            "Confirm that you read the public text as a motivated intruder would, and nothing identifies anyone",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(CoreError::Invalid(errors));
+    }
+    let published = super::bump(db, &review, review.version, now, |active| {
+        if !again {
+            active.published_on = Set(Some(today));
+            active.published_by = Set(Some(by));
+        }
+        active.intruder_check_by = Set(Some(by));
+    })
+    .await?;
+    if !again {
+        stages::complete_publication(
+            db,
+            review_id,
+            today,
+            (!late_reason.is_empty()).then(|| late_reason.to_string()),
+        )
+        .await?;
+    }
+    crate::published::freeze(
+        db,
+        crate::published::REVIEW,
+        review_id,
+        &crate::published::Checked {
+            title: &published.public_title,
+            summary: &published.public_summary,
+            body: &published.public_report,
+            review_type: &published.review_type_code,
+        },
+        by,
+        today,
+    )
+    .await?;
+    crate::library::freeze_review(db, review_id).await?;
+    super::get(db, published.id).await
+}
+
+/// What only the first publication must satisfy: the stages before it, the national panel's
+/// notice, and a reason when it is late.
+async fn first_publication_rules(
+    db: &impl ConnectionTrait,
+    review: &super::Model,
+    all: &[stages::Model],
+    late_reason: &str,
+    calendar: &Calendar,
+    today: NaiveDate,
+    errors: &mut Vec<FieldError>,
+) -> CoreResult<()> {
     if let Some(publication) = all.iter().find(|stage| stage.stage_key == PUBLICATION)
-        && let Some(missing) = stages::missing_before(&all, publication)
+        && let Some(missing) = stages::missing_before(all, publication)
     {
         errors.push(FieldError::new(
             "stage",
@@ -332,17 +435,10 @@ pub async fn publish(
             ));
         }
     }
-    if !confirmation.intruder_check {
-        errors.push(FieldError::new(
-            "intruder_check",
-            "Confirm that you read the public text as a motivated intruder would, and nothing identifies anyone",
-        ));
-    }
     let due = all
         .iter()
         .find(|stage| stage.stage_key == PUBLICATION)
         .and_then(|stage| stage.due_on);
-    let late_reason = confirmation.late_reason.trim();
     if due.is_some_and(|due| today > due) && late_reason.is_empty() {
         errors.push(FieldError::new(
             "late_reason",
@@ -352,42 +448,36 @@ pub async fn publish(
             ),
         ));
     }
-    if !errors.is_empty() {
-        return Err(CoreError::Invalid(errors));
-    }
-    let published = super::bump(db, &review, review.version, now, |active| {
-        active.published_on = Set(Some(today));
-        active.published_by = Set(Some(by));
-        active.intruder_check_by = Set(Some(by));
-    })
-    .await?;
-    stages::complete_publication(
-        db,
-        review_id,
-        today,
-        (!late_reason.is_empty()).then(|| late_reason.to_string()),
-    )
-    .await?;
-    // Its findings and recommendations become public in the library.
-    crate::library::index_review(db, review_id).await?;
-    super::get(db, published.id).await
+    Ok(())
 }
 
-/// Published reviews, newest first: the public learning page and its feeds.
-pub async fn published(db: &impl ConnectionTrait) -> CoreResult<Vec<super::Model>> {
-    Ok(super::Entity::find()
-        .filter(super::Column::PublishedOn.is_not_null())
-        .order_by_desc(super::Column::PublishedOn)
-        .order_by_desc(super::Column::Id)
-        .all(db)
-        .await?)
-}
-
-/// One published review, or not found (an unpublished review does not exist publicly).
-pub async fn published_one(db: &impl ConnectionTrait, id: Uuid) -> CoreResult<super::Model> {
-    let review = super::get(db, id).await?;
-    if review.published_on.is_none() {
-        return Err(CoreError::NotFound);
+/// Whether the review's draft differs from what was published: its public text, or findings
+/// and recommendations added or changed since.
+pub async fn unpublished_changes(
+    db: &impl ConnectionTrait,
+    review: &super::Model,
+) -> CoreResult<bool> {
+    let Some(public) = crate::published::of(db, crate::published::REVIEW, review.id).await? else {
+        return Ok(false);
+    };
+    if public.title != review.public_title
+        || public.summary != review.public_summary
+        || public.body != review.public_report
+    {
+        return Ok(true);
     }
-    Ok(review)
+    let frozen = crate::library::Entity::find()
+        .filter(crate::library::Column::PublishedFrom.eq(review.id))
+        .filter(crate::library::Column::Frozen.eq(true))
+        .count(db)
+        .await?;
+    let live = super::entries::Entity::find()
+        .filter(super::entries::Column::ReviewId.eq(review.id))
+        .filter(
+            super::entries::Column::Kind
+                .is_in([super::entries::FINDING, super::entries::RECOMMENDATION]),
+        )
+        .count(db)
+        .await?;
+    Ok(frozen != live)
 }

@@ -3,17 +3,19 @@
 //! `csrf` guards every state-changing form. Authorisation of records stays in the core
 //! (`learnloop_core::access::can`).
 
+pub mod client_address;
 pub mod cookies;
 pub mod csrf;
 pub mod policy;
+pub mod step_up;
 
-use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use learnloop_core::access::{Actor, grants};
 use learnloop_core::identity::sessions;
-use learnloop_core::{people, tokens};
+use learnloop_core::{people, step_up as core_step_up, tokens};
 
 use crate::error::AppError;
 use crate::state::AppState;
@@ -120,11 +122,10 @@ impl FromRequestParts<AppState> for SignedIn {
     }
 }
 
-/// The client's address, for the audit trail.
+/// The client's address, for the audit trail: the TCP peer, or behind a trusted proxy the
+/// address it forwarded (see [`client_address`]).
 pub fn source(parts_or_request: &axum::http::Extensions) -> Option<String> {
-    parts_or_request
-        .get::<ConnectInfo<std::net::SocketAddr>>()
-        .map(|info| info.0.ip().to_string())
+    client_address::from_extensions(parts_or_request)
 }
 
 /// The source address of the current request, as an extractor.
@@ -139,7 +140,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Source {
 }
 
 /// Resolves the visitor from the session cookie or the bearer token. A session whose person
-/// is disabled or holds no role in force any more is ended on the spot.
+/// is disabled or holds no role in force any more is ended on the spot; one whose person now
+/// holds a role needing a second factor, not passed in this session, is only partly signed in
+/// (sent to enrol or enter the code). A token acts only for someone with a second factor.
 pub async fn authenticate(
     State(state): State<AppState>,
     mut request: Request,
@@ -222,7 +225,12 @@ async fn resolve(
         }
     };
     sessions::touch(db, &session, now).await?;
-    if session.second_factor_done {
+    // Checked on every request, not only at sign-in: a role needing a second factor may have
+    // been granted, or come into force, after this session signed in with the password alone.
+    let fully_signed_in = session.second_factor_done
+        && (!actor.needs_second_factor()
+            || core_step_up::session_passed_second_factor(db, &session.id_hash).await?);
+    if fully_signed_in {
         Ok(Visitor::SignedIn {
             session,
             person,

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use learnloop_core::access::grants;
-use learnloop_core::{agencies, audit};
+use learnloop_core::{agencies, audit, people};
 
 use super::layout::{Layout, render};
 use crate::auth::{SignedIn, Source};
@@ -18,6 +18,9 @@ pub struct GrantRow {
     pub scope: String,
     pub dates: String,
     pub state: &'static str,
+    /// For a role that sees case content: "Case access granted on <day> by <name>", so the
+    /// person (and their administrators) can see who opened case content to them.
+    pub case_access: Option<String>,
 }
 
 /// The rows describing a person's grants, for their account page and the admin page.
@@ -56,6 +59,21 @@ pub async fn grant_rows(
         } else {
             "Expired"
         };
+        let case_access = if grant.role.sees_case_content() {
+            let granted_by = match row.granted_by {
+                Some(granter) => people::get(db, granter)
+                    .await
+                    .map(|person| format!(" by {}", person.name))
+                    .unwrap_or_default(),
+                None => String::new(),
+            };
+            Some(format!(
+                "Case access granted on {}{granted_by}",
+                row.created_at.format("%-d %B %Y")
+            ))
+        } else {
+            None
+        };
         rows.push((
             row,
             GrantRow {
@@ -63,6 +81,7 @@ pub async fn grant_rows(
                 scope,
                 dates,
                 state,
+                case_access,
             },
         ));
     }
@@ -98,12 +117,8 @@ pub async fn show(State(state): State<AppState>, signed_in: SignedIn) -> PageRes
 }
 
 fn csv_field(value: &str) -> String {
-    // Quote every field, and defuse spreadsheet formulas.
-    let value = if value.starts_with(['=', '+', '-', '@']) {
-        format!("'{value}")
-    } else {
-        value.to_string()
-    };
+    // Quote every field, and defuse spreadsheet formulas with the one shared guard.
+    let value = learnloop_office::defuse_formula(value);
     format!("\"{}\"", value.replace('"', "\"\""))
 }
 
@@ -111,6 +126,7 @@ fn csv_field(value: &str) -> String {
 pub async fn activity_csv(
     State(state): State<AppState>,
     signed_in: SignedIn,
+    _: crate::auth::step_up::RecentStepUp,
     Source(source): Source,
 ) -> PageResult<Response> {
     let now = state.clock.now();
@@ -167,4 +183,21 @@ pub async fn activity_csv(
         out,
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    #[test]
+    fn own_activity_cells_are_quoted_and_defused_by_the_shared_guard() {
+        for start in ["=", "+", "-", "@", "\t", "\r"] {
+            let value = format!("{start}cmd|' /C calc'!A0");
+            assert_eq!(
+                csv_field(&value),
+                format!("\"'{}\"", value.replace('"', "\"\""))
+            );
+        }
+        assert_eq!(csv_field("plain"), "\"plain\"");
+    }
 }

@@ -84,6 +84,26 @@ fn nonempty(value: &Option<String>) -> Option<&str> {
 }
 
 impl TrackerQuery {
+    /// The names of the filters in use ("filters: agency, rag"), for the audit trail: which
+    /// filters, never their values.
+    pub fn filter_kinds(&self) -> Option<String> {
+        let used: Vec<&str> = [
+            ("source", &self.source),
+            ("agency", &self.agency),
+            ("status", &self.status),
+            ("rag", &self.rag),
+            ("theme", &self.theme),
+            ("due", &self.due),
+            ("plan", &self.plan),
+            ("lead", &self.lead),
+        ]
+        .into_iter()
+        .filter(|(_, value)| nonempty(value).is_some())
+        .map(|(name, _)| name)
+        .collect();
+        (!used.is_empty()).then(|| format!("filters: {}", used.join(", ")))
+    }
+
     /// The filter, within the actor's scope; a value that names nothing is an error naming the
     /// parameter.
     pub fn filter(&self, actor: &Actor, person_id: Uuid) -> Result<Filter, FieldError> {
@@ -282,6 +302,7 @@ struct TrackerPage {
 pub async fn tracker_page(
     State(state): State<AppState>,
     signed_in: SignedIn,
+    Source(source): Source,
     Query(query): Query<TrackerQuery>,
 ) -> PageResult<Response> {
     let today = state.clock.now().date_naive();
@@ -363,6 +384,17 @@ pub async fn tracker_page(
         can_manage: can(&signed_in.actor, Action::ManageActions, Record::None),
         scoped: scoped.is_some(),
     };
+    drop(txn);
+    // One entry per view of the tracker: which filters were used and how many actions matched.
+    crate::audited::record_read(
+        &state,
+        audit::Event::new("actions.listed", "allowed")
+            .by(&signed_in.actor)
+            .on("actions", total)
+            .from_source(source)
+            .because(query.filter_kinds()),
+    )
+    .await?;
     Ok(render(&page_view)?.into_response())
 }
 
@@ -511,6 +543,8 @@ async fn export(
 pub async fn export_xlsx(
     State(state): State<AppState>,
     signed_in: SignedIn,
+    // A download carries data away: the authenticator code is asked again first.
+    _: crate::auth::step_up::RecentStepUp,
     Source(source): Source,
     Query(query): Query<TrackerQuery>,
 ) -> PageResult<Response> {
@@ -520,6 +554,7 @@ pub async fn export_xlsx(
 pub async fn export_csv(
     State(state): State<AppState>,
     signed_in: SignedIn,
+    _: crate::auth::step_up::RecentStepUp,
     Source(source): Source,
     Query(query): Query<TrackerQuery>,
 ) -> PageResult<Response> {
@@ -528,13 +563,14 @@ pub async fn export_csv(
 
 // ----- One action -----
 
-/// The action if the actor may see it; not found otherwise (recorded either way).
-pub async fn visible_action(
+/// The action if the actor may see it, without recording an allowed read (for checks made
+/// before a longer request, which records it later). A refusal answers 404 and records a
+/// "denied" entry that commits even though the request fails.
+pub async fn check_action(
     db: &impl sea_orm::ConnectionTrait,
     actor: &Actor,
     id: Uuid,
     source: Option<String>,
-    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<actions::Model, PageError> {
     let action = actions::get(db, id)
         .await
@@ -546,18 +582,37 @@ pub async fn visible_action(
             agency_id: action.owner_agency_id,
         },
     );
+    if !allowed {
+        return Err(crate::audited::refused(
+            AppError::not_found(),
+            audit::Event::new("action.view", "denied")
+                .by(actor)
+                .on("action", id)
+                .from_source(source),
+        ));
+    }
+    Ok(action)
+}
+
+/// The action if the actor may see it, the read recorded in the caller's transaction; not
+/// found otherwise (the refusal recorded on its own, see `check_action`).
+pub async fn visible_action(
+    db: &impl sea_orm::ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+    source: Option<String>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<actions::Model, PageError> {
+    let action = check_action(db, actor, id, source.clone()).await?;
     audit::append(
         db,
-        audit::Event::new("action.view", if allowed { "allowed" } else { "denied" })
+        audit::Event::new("action.view", "allowed")
             .by(actor)
             .on("action", id)
             .from_source(source),
         now,
     )
     .await?;
-    if !allowed {
-        return Err(PageError(AppError::not_found()));
-    }
     Ok(action)
 }
 
@@ -727,6 +782,34 @@ pub async fn show(
     action_page(&state, &signed_in, id, source, Vec::new(), Vec::new()).await
 }
 
+/// 403 when the actor may see the action but not update it, recording the refusal.
+fn refuse_update(
+    actor: &Actor,
+    action: &actions::Model,
+    source: Option<String>,
+) -> Result<(), PageError> {
+    if can(
+        actor,
+        Action::UpdateAction,
+        Record::Action {
+            agency_id: action.owner_agency_id,
+        },
+    ) {
+        return Ok(());
+    }
+    Err(crate::audited::refused(
+        AppError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "You cannot update this action",
+        ),
+        audit::Event::new("action.updated", "denied")
+            .by(actor)
+            .on("action", action.id)
+            .from_source(source),
+    ))
+}
+
 /// Adds an update with any evidence files, if the action is still at the version the person
 /// read; otherwise 409 with what changed, keeping what they typed.
 pub async fn add_update(
@@ -738,6 +821,12 @@ pub async fn add_update(
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> PageResult<Response> {
     let id = parse_id(&id)?;
+    // Access first: a refused update's body (and its evidence) is never read, let alone parsed.
+    {
+        let txn = state.db.read().await?;
+        let action = check_action(&txn, &signed_in.actor, id, source.clone()).await?;
+        refuse_update(&signed_in.actor, &action, source.clone())?;
+    }
     let parts = checked_multipart(&visitor, multipart).await?;
     let text = |name: &str| {
         parts
@@ -775,20 +864,7 @@ pub async fn add_update(
     let now = state.clock.now();
     let txn = state.db.write().await?;
     let action = visible_action(&txn, &signed_in.actor, id, source.clone(), now).await?;
-    if !can(
-        &signed_in.actor,
-        Action::UpdateAction,
-        Record::Action {
-            agency_id: action.owner_agency_id,
-        },
-    ) {
-        txn.rollback().await?;
-        return Err(PageError(AppError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "You cannot update this action",
-        )));
-    }
+    refuse_update(&signed_in.actor, &action, source.clone())?;
     let mut stored = Vec::new();
     for file in &prepared {
         let path = super::store_file(&state.settings.files_dir, file.version_id, &file.bytes)

@@ -260,7 +260,7 @@ pub async fn create(
             .await
             {
                 Ok(person) => {
-                    grants::grant(
+                    let grant = grants::grant(
                         &txn,
                         grants::NewGrant {
                             person_id: person.id,
@@ -274,7 +274,7 @@ pub async fn create(
                         now,
                     )
                     .await?;
-                    Some(person)
+                    Some((person, grant))
                 }
                 Err(CoreError::Invalid(more)) => {
                     errors.extend(more);
@@ -285,7 +285,7 @@ pub async fn create(
         }
         _ => None,
     };
-    let Some(person) = created else {
+    let Some((person, grant)) = created else {
         txn.rollback().await?;
         return Ok(new_person_page(&state, form, errors).await?.into_response());
     };
@@ -303,12 +303,37 @@ pub async fn create(
         audit::Event::new("grant.add", "succeeded")
             .by(&signed_in.actor)
             .on("person", person.id)
-            .from_source(source),
+            .from_source(source.clone()),
         now,
     )
     .await?;
+    if grant.sees_case_content() {
+        audit::append(&txn, case_access_event(&signed_in, &grant, source), now).await?;
+    }
     txn.commit().await?;
     Ok(Redirect::to(&format!("/admin/people/{}", person.id)).into_response())
+}
+
+/// The distinct entry for a grant that opens case content to someone: on the grantee, with
+/// the role and scope as its reason, so "who was given case access, by whom" is one filter.
+fn case_access_event(
+    signed_in: &SignedIn,
+    grant: &grants::Model,
+    source: Option<String>,
+) -> audit::Event {
+    let scope = match (grant.agency_id, grant.review_id) {
+        (_, Some(review_id)) => format!("review {review_id}"),
+        (Some(agency_id), None) => format!("agency {agency_id}"),
+        (None, None) => "partnership".to_string(),
+    };
+    audit::Event::new("grant.case_access_added", "succeeded")
+        .by(&signed_in.actor)
+        .on("person", grant.person_id)
+        .from_source(source)
+        .because(Some(format!(
+            "{} ({scope}), grant {}",
+            grant.role, grant.id
+        )))
 }
 
 #[derive(Deserialize)]
@@ -367,6 +392,22 @@ pub async fn add_grant(
     let starts_on = parse_date("starts_on", &form.starts_on, &mut errors);
     let ends_on = parse_date("ends_on", &form.ends_on, &mut errors);
     let now = state.clock.now();
+    if id == signed_in.person.id {
+        // Nobody widens their own access, not even the administrator who manages everyone
+        // else's: a second person must agree. Refused and recorded as denied.
+        crate::audited::append_now(
+            &state,
+            audit::Event::new("grant.add", "denied")
+                .by(&signed_in.actor)
+                .on("person", id)
+                .from_source(source.clone())
+                .because(Some(format!("self-grant of {}", form.role.trim()))),
+        )
+        .await?;
+        let errors = vec![FieldError::new("role", grants::SELF_GRANT_REFUSED)];
+        let page = person_page(&state, &signed_in, id, source, errors, None).await?;
+        return Ok((StatusCode::FORBIDDEN, page).into_response());
+    }
     if let Some(role) = role.filter(|_| errors.is_empty()) {
         let txn = state.db.write().await?;
         let person = visible_person(&txn, &signed_in, id).await?;
@@ -386,10 +427,13 @@ pub async fn add_grant(
                     audit::Event::new("grant.add", "succeeded")
                         .by(&signed_in.actor)
                         .on("role_grant", grant.id)
-                        .from_source(source),
+                        .from_source(source.clone()),
                     now,
                 )
                 .await?;
+                if grant.sees_case_content() {
+                    audit::append(&txn, case_access_event(&signed_in, &grant, source), now).await?;
+                }
                 txn.commit().await?;
                 return Ok(Redirect::to(&format!("/admin/people/{id}")).into_response());
             }

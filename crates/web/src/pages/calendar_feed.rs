@@ -101,7 +101,9 @@ pub async fn feed(
     let secret = file.strip_suffix(".ics").unwrap_or(&file);
     let now = state.clock.now();
     let today = now.date_naive();
-    let txn = state.db.write().await?;
+    // Read first: a wrong secret (anyone can send one) is refused without taking the write
+    // lock; only a real subscriber's read is written to the audit trail.
+    let txn = state.db.read().await?;
     let person = feeds::person_for(&txn, secret)
         .await?
         .ok_or_else(|| PageError(AppError::not_found()))?;
@@ -129,6 +131,8 @@ pub async fn feed(
             });
         }
     }
+    txn.commit().await?;
+    let txn = state.db.write().await?;
     audit::append(
         &txn,
         audit::Event::new("calendar_feed.read", "allowed")

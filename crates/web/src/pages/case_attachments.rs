@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use learnloop_core::cases::attachments;
 use learnloop_core::{FieldError, audit};
 
-use super::cases::{case_page, visible_case};
+use super::cases::{case_page, check_case, visible_case};
 use super::parse_id;
 use crate::auth::csrf::checked_multipart;
 use crate::auth::{SignedIn, Source, Visitor};
@@ -28,6 +28,11 @@ pub async fn upload(
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> PageResult<Response> {
     let id = parse_id(&id)?;
+    // Access first: a refused upload's body is never read, let alone checked.
+    {
+        let txn = state.db.read().await?;
+        check_case(&txn, &signed_in.actor, id, source.clone()).await?;
+    }
     let parts = checked_multipart(&visitor, multipart).await?;
     let file = parts.into_iter().find(|part| part.name == "file");
     let now = state.clock.now();

@@ -26,13 +26,14 @@ use crate::state::AppState;
 
 const PAGE_SIZE: u64 = 25;
 
-/// Loads a case the actor may see, recording the read; anything else answers 404.
-pub async fn visible_case(
+/// Loads a case and decides whether the actor may see it, without recording an allowed read
+/// (for checks made before a longer request, which records it later). A refusal answers 404
+/// and records a "denied" entry that commits even though the request fails.
+pub async fn check_case(
     db: &impl sea_orm::ConnectionTrait,
     actor: &Actor,
     id: Uuid,
     source: Option<String>,
-    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<CaseRecord, PageError> {
     let record = cases::get(db, id)
         .await
@@ -44,17 +45,27 @@ pub async fn visible_case(
             agency_ids: &record.agency_ids,
         },
     ) {
-        audit::append(
-            db,
+        return Err(crate::audited::refused(
+            AppError::not_found(),
             audit::Event::new("case.view", "denied")
                 .by(actor)
                 .on("case", id)
                 .from_source(source),
-            now,
-        )
-        .await?;
-        return Err(PageError(AppError::not_found()));
+        ));
     }
+    Ok(record)
+}
+
+/// Loads a case the actor may see, recording the read in the caller's transaction; anything
+/// else answers 404 (a refusal is recorded on its own, see `check_case`).
+pub async fn visible_case(
+    db: &impl sea_orm::ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+    source: Option<String>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<CaseRecord, PageError> {
+    let record = check_case(db, actor, id, source.clone()).await?;
     audit::append(
         db,
         audit::Event::new("case.view", "allowed")

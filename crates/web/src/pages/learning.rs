@@ -5,8 +5,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
-use learnloop_core::review_types;
-use learnloop_core::reviews::{self, publication};
+use learnloop_core::{published, review_types};
 use serde::Serialize;
 
 use super::layout::{Layout, render};
@@ -23,32 +22,31 @@ struct Item {
     summary: String,
 }
 
-async fn items(state: &AppState) -> Result<Vec<(Item, reviews::Model)>, PageError> {
+/// The published reviews as they were checked and frozen at publication (never the live
+/// review, whose draft may have changed since).
+async fn items(state: &AppState) -> Result<Vec<(Item, published::Model)>, PageError> {
     let txn = state.db.read().await?;
     let types = review_types::store::list(&txn).await?;
-    Ok(publication::published(&txn)
+    Ok(published::reviews(&txn)
         .await?
         .into_iter()
-        .map(|review| {
+        .map(|public| {
             let item = Item {
-                id: review.id.to_string(),
-                title: review.public_title.clone(),
+                id: public.source_id.to_string(),
+                title: public.title.clone(),
                 type_name: types
                     .iter()
-                    .find(|t| t.code == review.review_type_code)
+                    .find(|t| t.code == public.review_type)
                     .map(|t| t.name.clone())
                     .unwrap_or_default(),
-                published_on: review
+                published_on: public.first_published_on.format("%-d %B %Y").to_string(),
+                published_iso: public
                     .published_on
-                    .map(|d| d.format("%-d %B %Y").to_string())
-                    .unwrap_or_default(),
-                published_iso: review
-                    .published_on
-                    .map(|d| d.format("%Y-%m-%dT00:00:00Z").to_string())
-                    .unwrap_or_default(),
-                summary: review.public_summary.clone(),
+                    .format("%Y-%m-%dT00:00:00Z")
+                    .to_string(),
+                summary: public.summary.clone(),
             };
-            (item, review)
+            (item, public)
         })
         .collect())
 }
@@ -141,15 +139,15 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> PageResult<Html<String>> {
     let id = parse_id(&id)?;
-    let (item, review) = items(&state)
+    let (item, public) = items(&state)
         .await?
         .into_iter()
-        .find(|(_, review)| review.id == id)
+        .find(|(_, public)| public.source_id == id)
         .ok_or(PageError(AppError::not_found()))?;
     render(&ReviewPage {
         layout: Layout::new(item.title.clone(), "/learning"),
-        summary_paragraphs: paragraphs(&review.public_summary),
-        report_paragraphs: paragraphs(&review.public_report),
+        summary_paragraphs: paragraphs(&public.summary),
+        report_paragraphs: paragraphs(&public.body),
         item,
     })
 }
@@ -189,12 +187,12 @@ pub async fn feed_json(State(state): State<AppState>) -> PageResult<Response> {
         items: items(&state)
             .await?
             .into_iter()
-            .map(|(item, review)| JsonItem {
+            .map(|(item, public)| JsonItem {
                 url: format!("{base}/learning/reviews/{}", item.id),
                 id: format!("{base}/learning/reviews/{}", item.id),
                 title: item.title,
                 summary: item.summary,
-                content_text: review.public_report,
+                content_text: public.body,
                 date_published: item.published_iso,
                 tags: vec![item.type_name],
             })

@@ -128,10 +128,11 @@ pub struct ListQuery {
 pub async fn list(
     State(state): State<AppState>,
     signed_in: SignedIn,
+    Source(source): Source,
     Query(query): Query<ListQuery>,
 ) -> PageResult<Html<String>> {
     let txn = state.db.read().await?;
-    let rows = learning::load(&txn, None)
+    let rows: Vec<ItemRow> = learning::load(&txn, None)
         .await?
         .into_iter()
         .filter(|i| may_read(&signed_in.actor, i))
@@ -159,6 +160,17 @@ pub async fn list(
         ),
         can_manage: can(&signed_in.actor, Action::ManageLearning, Record::None),
     };
+    drop(txn);
+    // One entry per list: the filter's kind and how many were shown, never the titles.
+    crate::audited::record_read(
+        &state,
+        audit::Event::new("learning_items.listed", "allowed")
+            .by(&signed_in.actor)
+            .on("learning_items", page.rows.len())
+            .from_source(source)
+            .because((!query.stage.is_empty()).then(|| "filter: stage".to_string())),
+    )
+    .await?;
     render(&page)
 }
 
@@ -277,7 +289,8 @@ pub async fn create(
         themes: forms::all(&form, "themes"),
         partnership_ids: forms::ids(&form, "partnership_ids"),
         agency_ids: forms::ids(&form, "agency_ids"),
-        published: forms::checked(&form, "published"),
+        // Publishing is its own page, with the check and the second factor.
+        published: false,
         identified_on: forms::field(&form, "identified_on"),
     };
     let txn = state.db.write().await?;
@@ -389,28 +402,33 @@ struct ItemPage {
     evidence: Vec<EvidenceRow>,
     similar: Vec<SimilarRow>,
     can_manage: bool,
+    /// May publish it (the business manager), while it is not yet published.
+    can_publish: bool,
     channels: Vec<(&'static str, &'static str)>,
     evidence_forms: Vec<EvidenceForm>,
     agency_choices: Vec<Choice>,
     today: String,
 }
 
-/// Earlier learning like this text, described with what was done about it.
+/// Earlier learning like each of these findings or lessons (ranked when each was saved),
+/// described with what was done about it.
 pub async fn similar_rows(
     db: &impl sea_orm::ConnectionTrait,
     actor: &Actor,
-    text: &str,
-    themes: &[String],
-    exclude: Option<Uuid>,
+    source_ids: &[Uuid],
     limit: usize,
-) -> Result<Vec<SimilarRow>, PageError> {
+) -> Result<HashMap<Uuid, Vec<SimilarRow>>, PageError> {
     let taxonomy: HashMap<String, String> = themes::list(db)
         .await?
         .into_iter()
         .map(|t| (t.code, t.label))
         .collect();
-    let mut rows = Vec::new();
-    for (doc, _) in similar::similar(db, text, themes, exclude, &Reader::of(actor), limit).await? {
+    let mut all = HashMap::new();
+    for (source_id, found) in
+        similar::remembered(db, source_ids, &Reader::of(actor), limit).await?
+    {
+        let rows: &mut Vec<SimilarRow> = all.entry(source_id).or_default();
+        for (doc, _) in found {
         let (actions_total, actions_closed) = library::what_was_done(db, &doc).await?;
         let href = match doc.source_kind.as_str() {
             "learning_item" => format!("/learning-items/{}", doc.source_id),
@@ -444,33 +462,63 @@ pub async fn similar_rows(
                 format!("{actions_closed} of {actions_total} actions closed")
             },
         });
+        }
     }
-    Ok(rows)
+    Ok(all)
 }
 
+/// The item if the actor may open it. A refusal answers 404 and records a "denied" entry that
+/// commits even though the request fails; the caller records an allowed read.
 async fn visible(
     db: &impl sea_orm::ConnectionTrait,
     actor: &Actor,
     id: Uuid,
+    source: Option<String>,
 ) -> Result<Item, PageError> {
     let item = learning::get(db, id)
         .await
         .map_err(|_| PageError(AppError::not_found()))?;
     if !may_read(actor, &item) {
-        return Err(PageError(AppError::not_found()));
+        return Err(crate::audited::refused(
+            AppError::not_found(),
+            audit::Event::new("learning_item.view", "denied")
+                .by(actor)
+                .on("learning_item", id)
+                .from_source(source),
+        ));
     }
     Ok(item)
+}
+
+/// Records an allowed read of an item (the page, its briefing or the briefing's document),
+/// after the read-only transaction that served it.
+async fn record_item_read(
+    state: &AppState,
+    signed_in: &SignedIn,
+    what: &str,
+    id: Uuid,
+    source: Option<String>,
+) -> Result<(), PageError> {
+    crate::audited::record_read(
+        state,
+        audit::Event::new(what, "allowed")
+            .by(&signed_in.actor)
+            .on("learning_item", id)
+            .from_source(source),
+    )
+    .await
 }
 
 async fn item_page(
     state: &AppState,
     signed_in: &SignedIn,
     id: Uuid,
+    source: Option<String>,
     errors: Vec<FieldError>,
     values: Pairs,
 ) -> PageResult<Html<String>> {
     let txn = state.db.read().await?;
-    let item = visible(&txn, &signed_in.actor, id).await?;
+    let item = visible(&txn, &signed_in.actor, id, source.clone()).await?;
     let names: HashMap<Uuid, String> = agencies::list(&txn)
         .await?
         .into_iter()
@@ -526,15 +574,10 @@ async fn item_page(
                 .unwrap_or_default(),
         })
         .collect();
-    let similar = similar_rows(
-        &txn,
-        &signed_in.actor,
-        &format!("{} {}", item.item.title, item.item.lesson),
-        &item.themes,
-        Some(id),
-        5,
-    )
-    .await?;
+    let similar = similar_rows(&txn, &signed_in.actor, &[id], 5)
+        .await?
+        .remove(&id)
+        .unwrap_or_default();
     let mut agency_choices: Vec<Choice> = names
         .iter()
         .map(|(id, name)| Choice {
@@ -575,6 +618,8 @@ async fn item_page(
         evidence,
         similar,
         can_manage: manage,
+        can_publish: !item.item.published
+            && can(&signed_in.actor, Action::PublishLearning, Record::None),
         channels: evidence::CHANNELS.to_vec(),
         evidence_forms: vec![
             EvidenceForm {
@@ -596,16 +641,19 @@ async fn item_page(
             .format("%Y-%m-%d")
             .to_string(),
     };
+    drop(txn);
+    record_item_read(state, signed_in, "learning_item.view", id, source).await?;
     render(&page)
 }
 
 pub async fn show(
     State(state): State<AppState>,
     signed_in: SignedIn,
+    Source(source): Source,
     Path(id): Path<String>,
 ) -> PageResult<Html<String>> {
     let id = parse_id(&id)?;
-    item_page(&state, &signed_in, id, Vec::new(), Vec::new()).await
+    item_page(&state, &signed_in, id, source, Vec::new(), Vec::new()).await
 }
 
 async fn change<F, Fut>(
@@ -623,7 +671,7 @@ where
 {
     let now = state.clock.now();
     let txn = state.db.write().await?;
-    visible(&txn, &signed_in.actor, id).await?;
+    visible(&txn, &signed_in.actor, id, source.clone()).await?;
     let (txn, result) = apply(txn).await;
     match result {
         Ok(()) => {
@@ -641,7 +689,7 @@ where
         }
         Err(CoreError::Invalid(errors)) => {
             txn.rollback().await?;
-            let page = item_page(state, signed_in, id, errors, values).await?;
+            let page = item_page(state, signed_in, id, source, errors, values).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(other) => Err(other.into()),
@@ -887,12 +935,15 @@ struct BriefingPage {
 pub async fn briefing(
     State(state): State<AppState>,
     signed_in: SignedIn,
+    Source(source): Source,
     Path(id): Path<String>,
 ) -> PageResult<Html<String>> {
     let id = parse_id(&id)?;
     let txn = state.db.read().await?;
-    let item = visible(&txn, &signed_in.actor, id).await?;
+    let item = visible(&txn, &signed_in.actor, id, source.clone()).await?;
     let briefing = item_briefing(&item, item_case(&txn, &item).await?);
+    drop(txn);
+    record_item_read(&state, &signed_in, "learning_item.briefing", id, source).await?;
     render(&BriefingPage {
         layout: Layout::new(
             format!("7-minute briefing: {}", briefing.title),
@@ -945,12 +996,24 @@ pub fn docx_response(briefing: &Briefing, name: &str) -> PageResult<Response> {
 pub async fn briefing_docx(
     State(state): State<AppState>,
     signed_in: SignedIn,
+    // A download carries data away: the authenticator code is asked again first.
+    _: crate::auth::step_up::RecentStepUp,
+    Source(source): Source,
     Path(id): Path<String>,
 ) -> PageResult<Response> {
     let id = parse_id(&id)?;
     let txn = state.db.read().await?;
-    let item = visible(&txn, &signed_in.actor, id).await?;
+    let item = visible(&txn, &signed_in.actor, id, source.clone()).await?;
     let briefing = item_briefing(&item, item_case(&txn, &item).await?);
+    drop(txn);
+    record_item_read(
+        &state,
+        &signed_in,
+        "learning_item.briefing_download",
+        id,
+        source,
+    )
+    .await?;
     docx_response(&briefing, "7-minute-briefing.docx")
 }
 
@@ -1034,6 +1097,7 @@ pub async fn review_briefing_page(
 pub async fn review_briefing_docx(
     State(state): State<AppState>,
     signed_in: SignedIn,
+    _: crate::auth::step_up::RecentStepUp,
     Source(source): Source,
     Path(id): Path<String>,
 ) -> PageResult<Response> {

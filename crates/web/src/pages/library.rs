@@ -10,13 +10,13 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use chrono::NaiveDate;
 use learnloop_core::library::{self, Filter, Reader};
-use learnloop_core::{CoreError, FieldError, agencies, review_types, themes};
+use learnloop_core::{CoreError, FieldError, agencies, audit, review_types, themes};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::layout::{Layout, render};
 use super::learning_items::Choice;
-use crate::auth::SignedIn;
+use crate::auth::{SignedIn, Source};
 use crate::error::PageResult;
 use crate::state::AppState;
 
@@ -41,7 +41,13 @@ pub struct SearchQuery {
     /// To this date (YYYY-MM-DD).
     #[serde(default)]
     pub to: Option<String>,
+    /// The page of results when browsing without words (from 1).
+    #[serde(default)]
+    pub page: Option<u64>,
 }
+
+/// Documents on one page when browsing the library.
+const BROWSE_PER_PAGE: u64 = 50;
 
 fn clean(value: &Option<String>) -> Option<String> {
     value
@@ -52,6 +58,44 @@ fn clean(value: &Option<String>) -> Option<String> {
 }
 
 impl SearchQuery {
+    /// Which parts of the query were used ("words, theme"), for the audit trail.
+    pub fn kinds(&self) -> String {
+        let used: Vec<&str> = [
+            ("words", &self.q),
+            ("theme", &self.theme),
+            ("type", &self.review_type),
+            ("agency", &self.agency),
+            ("from", &self.from),
+            ("to", &self.to),
+        ]
+        .into_iter()
+        .filter(|(_, value)| clean(value).is_some())
+        .map(|(name, _)| name)
+        .collect();
+        used.join(", ")
+    }
+
+    /// The filters again, for the links to other pages (ids, codes and dates only).
+    pub fn filter_query_string(&self) -> String {
+        let mut parts = Vec::new();
+        for (key, value) in [
+            ("theme", &self.theme),
+            ("type", &self.review_type),
+            ("agency", &self.agency),
+            ("from", &self.from),
+            ("to", &self.to),
+        ] {
+            if let Some(value) = clean(value) {
+                let encoded: String = value
+                    .chars()
+                    .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+                    .collect();
+                parts.push(format!("{key}={encoded}"));
+            }
+        }
+        parts.join("&")
+    }
+
     pub fn filter(&self) -> Result<Filter, FieldError> {
         let date = |field: &str, value: &Option<String>| -> Result<Option<NaiveDate>, FieldError> {
             match clean(value) {
@@ -124,6 +168,11 @@ struct LibraryPage {
     to: String,
     searched: bool,
     hits: Vec<Hit>,
+    /// How many match in all (more than `hits` when browsing page by page).
+    total: u64,
+    page: u64,
+    pages: u64,
+    query: String,
     themes: Vec<Choice>,
     types: Vec<Choice>,
     agencies: Vec<Choice>,
@@ -132,6 +181,7 @@ struct LibraryPage {
 pub async fn search(
     State(state): State<AppState>,
     signed_in: SignedIn,
+    Source(source): Source,
     Query(query): Query<SearchQuery>,
 ) -> PageResult<Response> {
     let txn = state.db.read().await?;
@@ -154,6 +204,8 @@ pub async fn search(
     .any(|v| clean(v).is_some());
     let searched = !q.is_empty() || filtered;
     let reader = Reader::of(&signed_in.actor);
+    let page = query.page.unwrap_or(1).clamp(1, 100_000);
+    let mut total = 0;
     match query.filter() {
         Err(error) => errors.push(error),
         Ok(filter) if !q.is_empty() => {
@@ -164,11 +216,10 @@ pub async fn search(
             }
         }
         Ok(filter) if filtered => {
-            hits = library::browse(&txn, &filter, &reader, 50)
-                .await?
-                .iter()
-                .map(|d| hit(d, &names))
-                .collect()
+            let (docs, all) =
+                library::browse(&txn, &filter, &reader, page, BROWSE_PER_PAGE).await?;
+            total = all;
+            hits = docs.iter().map(|d| hit(d, &names)).collect()
         }
         Ok(_) => {}
     }
@@ -200,6 +251,10 @@ pub async fn search(
         to: clean(&query.to).unwrap_or_default(),
         q,
         searched,
+        total: total.max(hits.len() as u64),
+        page,
+        pages: total.div_ceil(BROWSE_PER_PAGE).max(1),
+        query: query.filter_query_string(),
         hits,
         themes: pick(
             taxonomy.into_iter().map(|t| (t.code, t.label)).collect(),
@@ -215,6 +270,29 @@ pub async fn search(
         ),
         agencies: pick(agency_list, chosen(&query.agency)),
     };
+    drop(txn);
+    if searched {
+        // One entry per search or browse: its kind, the filters used and how many hits (and
+        // how many restricted), never the words searched for, which may name someone.
+        let restricted = page.hits.iter().filter(|hit| hit.restricted).count();
+        let kinds = query.kinds();
+        crate::audited::record_read(
+            &state,
+            audit::Event::new(
+                if page.q.is_empty() {
+                    "library.browsed"
+                } else {
+                    "library.searched"
+                },
+                "allowed",
+            )
+            .by(&signed_in.actor)
+            .on("library", page.hits.len())
+            .from_source(source)
+            .because(Some(format!("{kinds}; {restricted} restricted"))),
+        )
+        .await?;
+    }
     Ok((status, render(&page)?).into_response())
 }
 
@@ -229,9 +307,19 @@ struct ThemesPage {
 pub async fn themes_by_year(
     State(state): State<AppState>,
     signed_in: SignedIn,
+    Source(source): Source,
 ) -> PageResult<Html<String>> {
     let txn = state.db.read().await?;
     let counts = library::themes_by_year(&txn, &Reader::of(&signed_in.actor)).await?;
+    // Counts over restricted findings are a read of them too.
+    crate::audited::record_read(
+        &state,
+        audit::Event::new("library.themes_viewed", "allowed")
+            .by(&signed_in.actor)
+            .on("library", counts.len())
+            .from_source(source),
+    )
+    .await?;
     let names: HashMap<String, String> = themes::list(&txn)
         .await?
         .into_iter()

@@ -22,6 +22,7 @@ pub mod groups;
 pub mod layout;
 pub mod learning;
 pub mod learning_items;
+pub mod learning_publication;
 pub mod library;
 pub mod outbox;
 pub mod partnerships;
@@ -30,6 +31,7 @@ pub mod review_documents;
 pub mod review_list;
 pub mod reviews;
 pub mod sign_in;
+pub mod step_up;
 pub mod tokens;
 
 use uuid::Uuid;

@@ -9,7 +9,7 @@ use learnloop_core::reviews::{contributions, documents};
 use learnloop_core::{CoreError, FieldError, audit};
 
 use super::parse_id;
-use super::reviews::{Change, Need, Tab, change, visible_review};
+use super::reviews::{Change, Need, Tab, change, check_change, visible_review};
 use crate::auth::csrf::{Part, checked_multipart};
 use crate::auth::{SignedIn, Source, Visitor};
 use crate::error::{AppError, PageError, PageResult};
@@ -96,6 +96,16 @@ pub async fn upload(
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> PageResult<Response> {
     let id = parse_id(&id)?;
+    // Access first: a refused upload's body is never read, let alone unpacked.
+    check_change(
+        &state,
+        &signed_in.actor,
+        id,
+        source.clone(),
+        Need::Manage,
+        "review.document_uploaded",
+    )
+    .await?;
     let parts = checked_multipart(&visitor, multipart).await?;
     let prepared = match prepare(&parts, "file") {
         Ok(prepared) => prepared,
@@ -156,13 +166,23 @@ pub async fn contribute(
 ) -> PageResult<Response> {
     let id = parse_id(&id)?;
     let contribution_id = parse_id(&contribution_id)?;
-    let parts = checked_multipart(&visitor, multipart).await?;
     let contribution = {
         let txn = state.db.read().await?;
         contributions::get(&txn, id, contribution_id)
             .await
             .map_err(|_| PageError(AppError::not_found()))?
     };
+    // Access first: a refused upload's body is never read, let alone unpacked.
+    check_change(
+        &state,
+        &signed_in.actor,
+        id,
+        source.clone(),
+        Need::Contribute(contribution.agency_id),
+        "review.contribution_received",
+    )
+    .await?;
+    let parts = checked_multipart(&visitor, multipart).await?;
     let field = format!("file-{contribution_id}");
     let prepared = match prepare(&parts, &field) {
         Ok(prepared) => prepared,

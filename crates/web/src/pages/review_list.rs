@@ -72,12 +72,13 @@ pub struct ListQuery {
 pub async fn list(
     State(state): State<AppState>,
     signed_in: SignedIn,
+    Source(source): Source,
     Query(query): Query<ListQuery>,
 ) -> PageResult<Html<String>> {
     let today = state.clock.now().date_naive();
     let txn = state.db.read().await?;
     let types = review_types::store::list(&txn).await?;
-    let rows = visible(&signed_in.actor, reviews::list_with_cases(&txn).await?)
+    let rows: Vec<Row> = visible(&signed_in.actor, reviews::list_with_cases(&txn).await?)
         .into_iter()
         .filter(|l| query.review_type.is_empty() || l.review.review_type_code == query.review_type)
         .map(|l| {
@@ -118,6 +119,17 @@ pub async fn list(
             selected: t.code == query.review_type,
         })
         .collect();
+    drop(txn);
+    // One entry per list: the filter's kind and how many reviews were shown.
+    crate::audited::record_read(
+        &state,
+        audit::Event::new("reviews.listed", "allowed")
+            .by(&signed_in.actor)
+            .on("reviews", rows.len())
+            .from_source(source)
+            .because((!query.review_type.is_empty()).then(|| "filter: review type".to_string())),
+    )
+    .await?;
     render(&ListPage {
         layout: Layout::new("Reviews", "/reviews"),
         rows,
@@ -254,6 +266,8 @@ pub async fn create(
 pub async fn export(
     State(state): State<AppState>,
     signed_in: SignedIn,
+    // A download carries data away: the authenticator code is asked again first.
+    _: crate::auth::step_up::RecentStepUp,
     Source(source): Source,
 ) -> PageResult<Response> {
     let now = state.clock.now();

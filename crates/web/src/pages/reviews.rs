@@ -128,13 +128,14 @@ fn date(value: Option<chrono::NaiveDate>) -> String {
         .unwrap_or_default()
 }
 
-/// The review if the actor may see it; not found otherwise (and the refusal is recorded).
-pub async fn visible_review(
+/// The review and its case if the actor may see it, without recording an allowed read (for
+/// checks made before a longer request, which records it later). A refusal answers 404 and
+/// records a "denied" entry that commits even though the request fails.
+pub async fn check_review(
     db: &impl sea_orm::ConnectionTrait,
     actor: &Actor,
     id: Uuid,
     source: Option<String>,
-    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(reviews::Model, CaseRecord), PageError> {
     let review = reviews::get(db, id)
         .await
@@ -148,19 +149,38 @@ pub async fn visible_review(
             agency_ids: &case.agency_ids,
         },
     );
+    if !allowed {
+        return Err(crate::audited::refused(
+            AppError::not_found(),
+            audit::Event::new("review.view", "denied")
+                .by(actor)
+                .on("review", id)
+                .from_source(source),
+        ));
+    }
+    Ok((review, case))
+}
+
+/// The review if the actor may see it, the read recorded in the caller's transaction; not
+/// found otherwise (the refusal recorded on its own, see `check_review`).
+pub async fn visible_review(
+    db: &impl sea_orm::ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+    source: Option<String>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(reviews::Model, CaseRecord), PageError> {
+    let found = check_review(db, actor, id, source.clone()).await?;
     audit::append(
         db,
-        audit::Event::new("review.view", if allowed { "allowed" } else { "denied" })
+        audit::Event::new("review.view", "allowed")
             .by(actor)
             .on("review", id)
             .from_source(source),
         now,
     )
     .await?;
-    if !allowed {
-        return Err(PageError(AppError::not_found()));
-    }
-    Ok((review, case))
+    Ok(found)
 }
 
 async fn head(
@@ -438,6 +458,9 @@ struct PublicationPage {
     identifiers: Vec<IdentifierRow>,
     identifier_kinds: Vec<Choice>,
     published: bool,
+    /// Published, and the draft has changed since: the public page still shows what was
+    /// published until it is published again.
+    unpublished_changes: bool,
     checked: bool,
 }
 
@@ -670,23 +693,24 @@ pub async fn render_tab(
             let all = entries::of_review(&txn, id).await?;
             // Earlier learning like each finding, from other reviews and lessons.
             let own: Vec<Uuid> = all.iter().map(|e| e.entry.id).collect();
-            let mut similar: HashMap<Uuid, Vec<super::learning_items::SimilarRow>> = HashMap::new();
-            for finding in all.iter().filter(|e| e.entry.kind == entries::FINDING) {
-                let rows = super::learning_items::similar_rows(
-                    &txn,
-                    &signed_in.actor,
-                    &format!("{} {}", finding.entry.title, finding.entry.body),
-                    &finding.theme_codes,
-                    Some(finding.entry.id),
-                    8,
-                )
-                .await?
-                .into_iter()
-                .filter(|row| !own.contains(&row.source_id))
-                .take(3)
+            let findings: Vec<Uuid> = all
+                .iter()
+                .filter(|e| e.entry.kind == entries::FINDING)
+                .map(|e| e.entry.id)
                 .collect();
-                similar.insert(finding.entry.id, rows);
-            }
+            let mut similar: HashMap<Uuid, Vec<super::learning_items::SimilarRow>> =
+                super::learning_items::similar_rows(&txn, &signed_in.actor, &findings, 8)
+                    .await?
+                    .into_iter()
+                    .map(|(finding, rows)| {
+                        let rows = rows
+                            .into_iter()
+                            .filter(|row| !own.contains(&row.source_id))
+                            .take(3)
+                            .collect();
+                        (finding, rows)
+                    })
+                    .collect();
             let sections = entries::KINDS
                 .iter()
                 .map(|(kind, _, heading, _)| EntrySection {
@@ -803,15 +827,24 @@ pub async fn render_tab(
             })?
         }
         Tab::Publication => {
+            // The words found identify someone: only those who may see the case's identity
+            // read them; the independent reviewer sees the kind and the place.
             let findings = if powers.manage || powers.publish {
                 publication::check(&txn, &review)
                     .await?
                     .iter()
-                    .map(|f| f.describe())
+                    .map(|f| {
+                        if powers.identity {
+                            f.describe()
+                        } else {
+                            f.describe_without_text()
+                        }
+                    })
                     .collect()
             } else {
                 Vec::new()
             };
+            let unpublished_changes = publication::unpublished_changes(&txn, &review).await?;
             let identifiers = if powers.identity {
                 publication::identifiers_of_case(&txn, case.case.id)
                     .await?
@@ -845,6 +878,7 @@ pub async fn render_tab(
                         .map(|(k, l)| (k.to_string(), l.to_string())),
                 ),
                 published: review.published_on.is_some(),
+                unpublished_changes,
             })?
         }
     };
@@ -882,6 +916,57 @@ pub enum Need {
     Contribute(Uuid),
 }
 
+/// Whether the actor has the power a change needs on this review (seeing it is checked apart).
+pub fn may_change(actor: &Actor, need: Need, review_id: Uuid, agency_ids: &[Uuid]) -> bool {
+    let review_record = Record::Review {
+        review_id,
+        agency_ids,
+    };
+    match need {
+        Need::Manage => can(actor, Action::ManageReview, review_record),
+        Need::Publish => can(actor, Action::PublishReview, review_record),
+        Need::Identity => can(actor, Action::ManageCase, Record::Case { agency_ids }),
+        Need::Contribute(agency_id) => can(
+            actor,
+            Action::ContributeToReview,
+            Record::Contribution {
+                review_id,
+                agency_id,
+            },
+        ),
+    }
+}
+
+/// Checks, before an upload's body is read, that the actor may see the review and has the
+/// power the change needs: a refused upload is never read, let alone parsed. Both refusals are
+/// recorded; the allowed read is recorded later, with the change.
+pub async fn check_change(
+    state: &AppState,
+    actor: &Actor,
+    id: Uuid,
+    source: Option<String>,
+    need: Need,
+    action: &str,
+) -> Result<(), PageError> {
+    let txn = state.db.read().await?;
+    let (_, case) = check_review(&txn, actor, id, source.clone()).await?;
+    drop(txn);
+    if !may_change(actor, need, id, &case.agency_ids) {
+        return Err(crate::audited::refused(
+            AppError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "You cannot make this change to this review",
+            ),
+            audit::Event::new(action, "denied")
+                .by(actor)
+                .on("review", id)
+                .from_source(source),
+        ));
+    }
+    Ok(())
+}
+
 /// One change to a review: the page it belongs to, what it needs, its name in the audit
 /// trail, and the form as sent (shown again if refused).
 pub struct Change<'a> {
@@ -916,30 +1001,7 @@ where
     let txn = state.db.write().await?;
     let (_, case) = visible_review(&txn, &signed_in.actor, id, source.clone(), now).await?;
     let actor = &signed_in.actor;
-    let review_record = Record::Review {
-        review_id: id,
-        agency_ids: &case.agency_ids,
-    };
-    let allowed = match need {
-        Need::Manage => can(actor, Action::ManageReview, review_record),
-        Need::Publish => can(actor, Action::PublishReview, review_record),
-        Need::Identity => can(
-            actor,
-            Action::ManageCase,
-            Record::Case {
-                agency_ids: &case.agency_ids,
-            },
-        ),
-        Need::Contribute(agency_id) => can(
-            actor,
-            Action::ContributeToReview,
-            Record::Contribution {
-                review_id: id,
-                agency_id,
-            },
-        ),
-    };
-    if !allowed {
+    if !may_change(actor, need, id, &case.agency_ids) {
         audit::append(
             &txn,
             audit::Event::new(action, "denied")
@@ -1171,6 +1233,20 @@ pub async fn appoint(
         Need::Manage
     };
     let by = signed_in.person.id;
+    if input.person_id == Some(by) {
+        // The core refuses a self-appointment (nobody grants themselves access); record it.
+        crate::audited::append_now(
+            &state,
+            audit::Event::new("grant.add", "denied")
+                .by(&signed_in.actor)
+                .on("person", by)
+                .from_source(source.clone())
+                .because(Some(format!("self-appointment to review {id}"))),
+        )
+        .await?;
+    }
+    let actor = signed_in.actor.clone();
+    let event_source = source.clone();
     change(
         &state,
         &signed_in,
@@ -1183,9 +1259,23 @@ pub async fn appoint(
             values: form.clone(),
         },
         |txn| async move {
-            let result = review_people::appoint(&txn, id, &input, by, now)
-                .await
-                .map(|_| ());
+            let result = async {
+                let appointed = review_people::appoint(&txn, id, &input, by, now).await?;
+                // An account appointed as independent reviewer now sees case content.
+                if let (Some(person_id), Some(grant_id)) = (appointed.person_id, appointed.grant_id)
+                {
+                    let event = audit::Event::new("grant.case_access_added", "succeeded")
+                        .by(&actor)
+                        .on("person", person_id)
+                        .from_source(event_source)
+                        .because(Some(format!(
+                            "independent_reviewer (review {id}), grant {grant_id}"
+                        )));
+                    audit::append(&txn, event, now).await?;
+                }
+                Ok(())
+            }
+            .await;
             (txn, result)
         },
     )
@@ -1470,8 +1560,26 @@ pub async fn publish(
         intruder_check: forms::checked(&form, "intruder_check"),
         late_reason: forms::field(&form, "late_reason"),
     };
-    let code = forms::field(&form, "code").trim().to_string();
+    let code = forms::field(&form, "code");
     let person_id = signed_in.person.id;
+    // Checked, counted with the second-factor failures and audited in its own transaction, so
+    // a wrong guess is not rolled back with the refused publication.
+    let code_ok = match crate::auth::step_up::check_code(
+        &state,
+        &signed_in.actor,
+        None,
+        &code,
+        learnloop_core::step_up::Purpose::Publication,
+        source.clone(),
+    )
+    .await?
+    {
+        learnloop_core::step_up::Outcome::Accepted => true,
+        learnloop_core::step_up::Outcome::Locked => {
+            return Err(PageError(crate::auth::step_up::locked()));
+        }
+        _ => false,
+    };
     change(
         &state,
         &signed_in,
@@ -1489,16 +1597,6 @@ pub async fn publish(
         },
         |txn| async move {
             let result = async {
-                let secret = learnloop_core::identity::credentials::get(&txn, person_id)
-                    .await?
-                    .and_then(|c| c.totp_secret)
-                    .unwrap_or_default();
-                let code_ok = !code.is_empty()
-                    && !secret.is_empty()
-                    && learnloop_core::identity::totp::verify_once(
-                        &txn, person_id, &secret, &code, now,
-                    )
-                    .await?;
                 let calendar = calendar::store::load(&txn).await?;
                 let published =
                     publication::publish(&txn, id, &confirmation, person_id, &calendar, now).await;

@@ -18,6 +18,34 @@ use crate::state::AppState;
 
 const WRONG: &str = "Enter a correct email address and password";
 
+/// Why attempts were refused, for the audit trail.
+fn throttle_reason(reason: sign_in::Throttled) -> &'static str {
+    match reason {
+        sign_in::Throttled::Account => "too many failures for this account",
+        sign_in::Throttled::Client => "too many failures from this client address",
+    }
+}
+
+/// The 429 answer; `for_account` is the message when this account's own limit was reached.
+fn throttled_error(reason: sign_in::Throttled, for_account: &str) -> AppError {
+    let message = match reason {
+        sign_in::Throttled::Account => for_account,
+        sign_in::Throttled::Client => {
+            "There have been too many failed attempts to sign in from your network. Wait 5 minutes and try again."
+        }
+    };
+    AppError::new(StatusCode::TOO_MANY_REQUESTS, "throttled", message)
+}
+
+/// Every password-hashing slot stayed busy: nothing was checked.
+fn busy_error() -> AppError {
+    AppError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "busy",
+        "The service is busy. Try again in a few seconds.",
+    )
+}
+
 #[derive(Template)]
 #[template(path = "pages/sign_in.html")]
 struct SignInPage {
@@ -88,43 +116,62 @@ pub async fn submit(
             StatusCode::OK,
         ));
     }
+    let Some(_slot) = state.sign_in_slot().await else {
+        return Err(PageError(busy_error()));
+    };
     let now = state.clock.now();
-    let txn = state.db.write().await?;
-    // A new session id at every sign-in: any earlier session of this browser ends.
-    if let Some(old) = visitor.session() {
-        sessions::end(&txn, &old.id_hash).await?;
-    }
-    let outcome = sign_in::attempt(&txn, &form.email, &form.password, source.clone(), now).await?;
-    let person = match outcome {
-        sign_in::Outcome::Throttled => {
+    let server_key = state.server_key().await?;
+    let email_key = sign_in::email_key(&server_key, &form.email);
+    // Counted, read and checked with no transaction open: argon2 runs on the blocking pool.
+    let outcome = sign_in::attempt(
+        &state.db,
+        &state.hashing,
+        &server_key,
+        state.settings.sign_in_limits,
+        &form.email,
+        &form.password,
+        source.as_deref(),
+        now,
+    )
+    .await?;
+    let (person, reservation) = match outcome {
+        sign_in::Outcome::Throttled(reason) => {
+            let txn = state.db.write().await?;
             audit::append(
                 &txn,
                 audit::Event::new("sign_in.throttled", "denied")
-                    .on("email_key", sign_in::email_key(&form.email))
+                    .on("email_key", email_key)
+                    .because(Some(throttle_reason(reason).to_string()))
                     .from_source(source),
                 now,
             )
             .await?;
             txn.commit().await?;
-            return Err(PageError(AppError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "throttled",
+            return Err(PageError(throttled_error(
+                reason,
                 "There have been too many attempts to sign in to this account. Wait 5 minutes and try again.",
             )));
         }
-        sign_in::Outcome::Refused => None,
-        sign_in::Outcome::PasswordAccepted(person) => Some(person),
+        sign_in::Outcome::Busy => return Err(PageError(busy_error())),
+        sign_in::Outcome::Refused(reservation) => (None, reservation),
+        sign_in::Outcome::PasswordAccepted(person, reservation) => (Some(person), reservation),
     };
+    let txn = state.db.write().await?;
+    // A new session id at every sign-in: any earlier session of this browser ends.
+    if let Some(old) = visitor.session() {
+        sessions::end(&txn, &old.id_hash).await?;
+    }
     let actor = match &person {
         Some(person) => grants::actor_for(&txn, person.id, now.date_naive()).await?,
         None => None,
     };
     let (Some(person), Some(actor)) = (person, actor.filter(|actor| !actor.grants.is_empty()))
     else {
+        // The attempt is already counted as a failure.
         audit::append(
             &txn,
             audit::Event::new("sign_in.failed", "failed")
-                .on("email_key", sign_in::email_key(&form.email))
+                .on("email_key", email_key)
                 .from_source(source),
             now,
         )
@@ -138,6 +185,7 @@ pub async fn submit(
             StatusCode::OK,
         ));
     };
+    sign_in::settle(&txn, &reservation, true).await?;
     let enrolled = credentials::get(&txn, person.id)
         .await?
         .is_some_and(|row| row.has_second_factor());
@@ -265,17 +313,32 @@ pub async fn second_factor_submit(
     let Visitor::PartlySignedIn { session, person } = &visitor else {
         return Err(PageError(AppError::not_found()));
     };
+    let Some(_slot) = state.sign_in_slot().await else {
+        return Err(PageError(busy_error()));
+    };
     let now = state.clock.now();
+    let server_key = state.server_key().await?;
     let key = sign_in::second_factor_key(person.id);
+    // Counted before the check (on the pool, outside the transaction), so concurrent guesses
+    // cannot all slip under the per-person or per-client limit.
+    let reservation = match sign_in::reserve(
+        state.db.conn(),
+        &key,
+        source.as_deref(),
+        state.settings.sign_in_limits,
+        now,
+    )
+    .await?
+    {
+        Ok(reservation) => reservation,
+        Err(reason) => {
+            return Err(PageError(throttled_error(
+                reason,
+                "There have been too many wrong codes. Wait 5 minutes and try again.",
+            )));
+        }
+    };
     let txn = state.db.write().await?;
-    if sign_in::recent_failures(&txn, &key, now).await? >= sign_in::MAX_FAILURES {
-        txn.rollback().await?;
-        return Err(PageError(AppError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "throttled",
-            "There have been too many wrong codes. Wait 5 minutes and try again.",
-        )));
-    }
     let row = credentials::ensure(&txn, person.id).await?;
     let enrolling = !row.has_second_factor();
     let secret = row.totp_secret.clone().unwrap_or_default();
@@ -285,9 +348,9 @@ pub async fn second_factor_submit(
     } else if totp::verify_once(&txn, person.id, &secret, &code, now).await? {
         true
     } else {
-        !enrolling && recovery::redeem(&txn, person.id, &code, now).await?
+        !enrolling && recovery::redeem(&txn, &server_key, person.id, &code, now).await?
     };
-    sign_in::record(&txn, &key, accepted, source.clone(), now).await?;
+    sign_in::settle(&txn, &reservation, accepted).await?;
     let event = audit::Event::new(
         if accepted {
             "second_factor.succeeded"
@@ -313,7 +376,7 @@ pub async fn second_factor_submit(
     }
     let recovery_codes = if enrolling {
         credentials::confirm_totp(&txn, person.id, now).await?;
-        Some(recovery::issue(&txn, person.id).await?)
+        Some(recovery::issue(&txn, &server_key, person.id).await?)
     } else {
         None
     };
@@ -439,31 +502,53 @@ pub async fn reset_submit(
     Path(token): Path<String>,
     CsrfForm(form): CsrfForm<ResetForm>,
 ) -> PageResult<Response> {
+    let Some(_slot) = state.sign_in_slot().await else {
+        return Err(PageError(busy_error()));
+    };
     let now = state.clock.now();
-    let txn = state.db.write().await?;
-    match resets::redeem(&txn, &token, &form.password, now).await {
-        Ok(person) => {
-            audit::append(
-                &txn,
-                audit::Event::new("password_reset.redeemed", "succeeded")
-                    .by_person(person.id, person.agency_id)
-                    .on("person", person.id)
-                    .from_source(source),
-                now,
-            )
-            .await?;
-            txn.commit().await?;
-            Ok(reset_page(&headers, &state, true, Vec::new()))
-        }
-        Err(learnloop_core::CoreError::Invalid(errors)) => {
-            txn.rollback().await?;
-            Ok(reset_page(&headers, &state, false, errors))
-        }
-        Err(learnloop_core::CoreError::NotFound) => Err(PageError(AppError::new(
+    let expired = || {
+        PageError(AppError::new(
             StatusCode::NOT_FOUND,
             "not_found",
             "This link has expired or has been used. Ask your administrator for a new one.",
-        ))),
-        Err(other) => Err(other.into()),
+        ))
+    };
+    // Check the link and the password in a read, hash with no transaction open, then spend the
+    // link with a conditional update: of two submissions at once, one wins.
+    let checked = {
+        let txn = state.db.read().await?;
+        let checked = resets::check_new_password(&txn, &token, &form.password, now).await;
+        txn.commit().await?;
+        checked
+    };
+    match checked {
+        Ok(_) => {}
+        Err(learnloop_core::CoreError::Invalid(errors)) => {
+            return Ok(reset_page(&headers, &state, false, errors));
+        }
+        Err(learnloop_core::CoreError::NotFound) => return Err(expired()),
+        Err(other) => return Err(other.into()),
     }
+    let hash = match state.hashing.hash(&form.password).await {
+        Ok(Ok(hash)) => hash,
+        Ok(Err(message)) => return Err(learnloop_core::CoreError::Conflict(message).into()),
+        Err(_busy) => return Err(PageError(busy_error())),
+    };
+    let txn = state.db.write().await?;
+    let person = match resets::redeem(&txn, &token, hash, now).await {
+        Ok(person) => person,
+        Err(learnloop_core::CoreError::NotFound) => return Err(expired()),
+        Err(other) => return Err(other.into()),
+    };
+    audit::append(
+        &txn,
+        audit::Event::new("password_reset.redeemed", "succeeded")
+            .by_person(person.id, person.agency_id)
+            .on("person", person.id)
+            .from_source(source),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(reset_page(&headers, &state, true, Vec::new()))
 }

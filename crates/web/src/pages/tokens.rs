@@ -1,4 +1,5 @@
-//! A person's own API tokens: create one (shown once), see when each expires, revoke.
+//! A person's own API tokens: create one (shown once, after the authenticator code is asked
+//! again), see when each expires or whether it is suspended, revoke.
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -9,6 +10,7 @@ use serde::Deserialize;
 use super::layout::{Layout, render};
 use super::parse_id;
 use crate::auth::csrf::CsrfForm;
+use crate::auth::step_up::unless_recent;
 use crate::auth::{SignedIn, Source};
 use crate::error::{AppError, PageError, PageResult};
 use crate::state::AppState;
@@ -19,6 +21,7 @@ struct TokenRow {
     created: String,
     expires: String,
     status: &'static str,
+    revocable: bool,
 }
 
 #[derive(Template)]
@@ -45,12 +48,15 @@ async fn page(
         .into_iter()
         .map(|token| TokenRow {
             id: token.id.to_string(),
-            status: if token.revoked_at.is_some() {
-                "Revoked"
-            } else if token.expires_at <= now {
-                "Expired"
-            } else {
-                "Active"
+            revocable: matches!(
+                token.status(now),
+                tokens::Status::Active | tokens::Status::Suspended
+            ),
+            status: match token.status(now) {
+                tokens::Status::Active => "Active",
+                tokens::Status::Suspended => "Suspended until you next sign in",
+                tokens::Status::Expired => "Expired",
+                tokens::Status::Revoked => "Revoked",
             },
             label: token.label,
             created: token.created_at.format("%Y-%m-%d").to_string(),
@@ -86,12 +92,20 @@ pub struct NewTokenForm {
     days: String,
 }
 
+/// Creates a token; only after the code was asked again (ASVS 7.5.3), since a token acts as
+/// its owner for months without a second factor.
 pub async fn create(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Source(source): Source,
     CsrfForm(form): CsrfForm<NewTokenForm>,
-) -> PageResult<Html<String>> {
+) -> PageResult<Response> {
+    // After the CSRF check: a forged form is refused, not sent to the step-up page.
+    if let Some(redirect) =
+        unless_recent(&state, signed_in.session.as_ref(), "/account/tokens").await?
+    {
+        return Ok(redirect);
+    }
     let now = state.clock.now();
     let days = match form.days.trim().parse::<i64>() {
         Ok(days) if (1..=366).contains(&days) => days,
@@ -100,7 +114,11 @@ pub async fn create(
                 "days",
                 "Enter a number of days from 1 to 366",
             )];
-            return page(&state, &signed_in, None, errors, form.label, form.days).await;
+            return Ok(
+                page(&state, &signed_in, None, errors, form.label, form.days)
+                    .await?
+                    .into_response(),
+            );
         }
     };
     let txn = state.db.write().await?;
@@ -116,7 +134,20 @@ pub async fn create(
         Ok(created) => created,
         Err(learnloop_core::CoreError::Invalid(errors)) => {
             txn.rollback().await?;
-            return page(&state, &signed_in, None, errors, form.label, form.days).await;
+            return Ok(
+                page(&state, &signed_in, None, errors, form.label, form.days)
+                    .await?
+                    .into_response(),
+            );
+        }
+        Err(learnloop_core::CoreError::Conflict(message)) => {
+            txn.rollback().await?;
+            let errors = vec![FieldError::new("label", message)];
+            return Ok(
+                page(&state, &signed_in, None, errors, form.label, form.days)
+                    .await?
+                    .into_response(),
+            );
         }
         Err(other) => return Err(other.into()),
     };
@@ -130,7 +161,7 @@ pub async fn create(
     )
     .await?;
     txn.commit().await?;
-    page(
+    Ok(page(
         &state,
         &signed_in,
         Some(secret),
@@ -138,7 +169,8 @@ pub async fn create(
         String::new(),
         "90".to_string(),
     )
-    .await
+    .await?
+    .into_response())
 }
 
 #[derive(Deserialize)]
