@@ -544,9 +544,10 @@ test.describe.serial('a safeguarding adults review from decision to publication'
       `/learning${reviewPath}`,
     );
     await expect(page.locator('#review-published')).toHaveText(shownDate(today));
-    // Nothing more to publish or change.
-    await expect(page.getByRole('button', { name: 'Publish' })).toHaveCount(0);
-    await expect(page.getByRole('button', { name: 'Save and check' })).toHaveCount(0);
+    // What is public is frozen as published: a change waits for the next publication.
+    await expect(page.locator('#publication-state')).toContainText('Public text as published');
+    await expect(page.getByRole('button', { name: 'Publish', exact: true })).toHaveCount(0);
+    await expect(page.getByRole('button', { name: 'Publish again', exact: true })).toBeVisible();
 
     await openTab(page, 'Overview and stages', reviewTitle);
     await expect(page.locator('#stage-publication td').nth(2)).toHaveText(shownDate(today));

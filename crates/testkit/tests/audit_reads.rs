@@ -121,7 +121,34 @@ on_both_databases!(
             404
         );
 
-        assert_eq!(outcomes(app, "case.view", &case_id).await, ["denied"]);
+        // Through the API too, with a token.
+        let person = people::find_by_email(app.db.conn(), HEALTH)
+            .await
+            .unwrap()
+            .unwrap();
+        let now = app.clock.now();
+        let (_, token) = learnloop_core::tokens::create(
+            app.db.conn(),
+            person.id,
+            "test",
+            now + chrono::Duration::days(30),
+            now,
+        )
+        .await
+        .unwrap();
+        let api = app
+            .client
+            .get(app.url(&format!("/api/v1/notifications/{case_id}")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(api.status(), 404);
+
+        assert_eq!(
+            outcomes(app, "case.view", &case_id).await,
+            ["denied", "denied"]
+        );
         assert_eq!(
             outcomes(app, "review.view", &review_id).await,
             ["denied", "denied"]
@@ -132,7 +159,7 @@ on_both_databases!(
                 "SELECT COALESCE(actor_role, '') FROM audit_log WHERE outcome = 'denied' AND record_id = '{case_id}'"
             ))
             .await;
-        assert_eq!(roles, ["agency_lead"], "who was refused");
+        assert_eq!(roles, ["agency_lead", "agency_lead"], "who was refused");
 
         // An allowed read is still recorded with the page, once.
         let manager = app.sign_in(MANAGER).await;
@@ -142,7 +169,7 @@ on_both_databases!(
         );
         assert_eq!(
             outcomes(app, "case.view", &case_id).await,
-            ["denied", "allowed"]
+            ["denied", "denied", "allowed"]
         );
         chain_is_intact(app).await;
     }

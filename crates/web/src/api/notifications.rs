@@ -152,19 +152,17 @@ async fn load_view(
             agency_ids: &record.agency_ids,
         },
     );
-    let outcome = if allowed { "allowed" } else { "denied" };
-    audit::append(
-        txn,
-        audit::Event::new("case.view", outcome)
-            .by(&signed_in.actor)
-            .on("case", id)
-            .from_source(source),
-        now,
-    )
-    .await?;
+    let event = audit::Event::new("case.view", if allowed { "allowed" } else { "denied" })
+        .by(&signed_in.actor)
+        .on("case", id)
+        .from_source(source);
     if !allowed {
-        return Err(ApiError(AppError::not_found()));
+        // Recorded on its own: the callers that change the case drop their transaction.
+        return Err(ApiError(
+            crate::audited::refused(AppError::not_found(), event).0,
+        ));
     }
+    audit::append(txn, event, now).await?;
     let calendar = calendar::store::load(txn).await?;
     let loaded = load_related(txn, id).await?;
     let types = TypeClocks::load(txn).await?;

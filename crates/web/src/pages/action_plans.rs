@@ -263,7 +263,13 @@ async fn plan_page(
         })
         .collect();
     if allowed.is_some() && visible.is_empty() {
-        return Err(PageError(AppError::not_found()));
+        return Err(crate::audited::refused(
+            AppError::not_found(),
+            audit::Event::new("action_plan.view", "denied")
+                .by(&signed_in.actor)
+                .on("action_plan", id)
+                .from_source(source),
+        ));
     }
     audit::append(
         &txn,

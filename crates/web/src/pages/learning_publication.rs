@@ -89,7 +89,6 @@ pub async fn publish(
 ) -> PageResult<Response> {
     let id = parse_id(&id)?;
     let now = state.clock.now();
-    let person_id = signed_in.person.id;
     let confirmation = Confirmation {
         intruder_check: forms::checked(&form, "intruder_check"),
         late_reason: String::new(),
@@ -101,11 +100,28 @@ pub async fn publish(
         .filter(|(key, _)| key != "code")
         .cloned()
         .collect();
+    // Checked, counted with the second-factor failures and audited in its own transaction, as
+    // at a review's publication: a wrong guess is not rolled back with a refused publication.
+    let code_ok = match crate::auth::step_up::check_code(
+        &state,
+        &signed_in.actor,
+        None,
+        &code,
+        learnloop_core::step_up::Purpose::Publication,
+        source.clone(),
+    )
+    .await?
+    {
+        learnloop_core::step_up::Outcome::Accepted => true,
+        learnloop_core::step_up::Outcome::Locked => {
+            return Err(PageError(crate::auth::step_up::locked()));
+        }
+        _ => false,
+    };
     let txn = state.db.write().await?;
     learning::get(&txn, id)
         .await
         .map_err(|_| PageError(AppError::not_found()))?;
-    let code_ok = second_factor_again(&txn, person_id, &code, now).await?;
     let result = match (publication::publish(&txn, id, &confirmation, version).await, code_ok) {
         (Ok(_), true) => Ok(()),
         (Ok(_), false) => Err(CoreError::Invalid(vec![wrong_code()])),
@@ -147,18 +163,3 @@ fn wrong_code() -> FieldError {
     FieldError::new("code", "Enter the current code from your authenticator app")
 }
 
-/// The authenticator code asked again at the moment of publishing (spent once used).
-async fn second_factor_again(
-    txn: &impl sea_orm::ConnectionTrait,
-    person_id: Uuid,
-    code: &str,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<bool, CoreError> {
-    let secret = learnloop_core::identity::credentials::get(txn, person_id)
-        .await?
-        .and_then(|c| c.totp_secret)
-        .unwrap_or_default();
-    Ok(!code.is_empty()
-        && !secret.is_empty()
-        && learnloop_core::identity::totp::verify_once(txn, person_id, &secret, code, now).await?)
-}
