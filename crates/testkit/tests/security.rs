@@ -465,3 +465,43 @@ on_both!(
     a_request_stuck_behind_a_lock_times_out,
     a_stuck_request_times_out
 );
+
+/// With every request slot taken (one slot, held by a sign-in stuck behind a lock), a new
+/// request waits briefly and gets 503 with `Retry-After`; `/healthz` still answers.
+async fn requests_beyond_the_concurrency_limit_get_503(backend: Backend) {
+    let app = TestApp::start_demo_with(backend, |settings| {
+        settings.max_concurrent_requests = 1;
+    })
+    .await;
+    let browser = at_sign_in(&app).await;
+    let lock = app.db.write().await.unwrap();
+    if backend == Backend::Postgres {
+        lock.execute_unprepared("LOCK TABLE login_attempts IN EXCLUSIVE MODE")
+            .await
+            .unwrap();
+    }
+    let stuck =
+        tokio::spawn(async move { post_sign_in(&browser, MANAGER, demo::DEMO_PASSWORD).await });
+    // Let the stuck sign-in take the only slot.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let response = app.get("/sign-in").await;
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.headers()["retry-after"], "5");
+    assert_eq!(
+        app.get("/healthz").await.status(),
+        200,
+        "liveness is exempt"
+    );
+    lock.rollback().await.unwrap();
+    assert_eq!(stuck.await.unwrap(), 303, "the held request completes");
+    assert_eq!(
+        app.get("/sign-in").await.status(),
+        200,
+        "and the slot is free again"
+    );
+    app.stop().await;
+}
+on_both!(
+    requests_beyond_the_concurrency_limit_wait_then_get_503,
+    requests_beyond_the_concurrency_limit_get_503
+);

@@ -355,6 +355,7 @@ pub struct LibraryHit {
 pub async fn search(
     State(state): State<AppState>,
     signed_in: SignedIn,
+    Source(source): Source,
     ApiQuery(query): ApiQuery<SearchQuery>,
 ) -> ApiResult<Json<ListOf<LibraryHit>>> {
     let filter = query.filter().map_err(|e| {
@@ -382,6 +383,18 @@ pub async fn search(
         }
         Err(other) => return Err(other.into()),
     };
+    drop(txn);
+    // One entry per search, as on the page: the kinds of filter and the count, never the words.
+    let restricted = found.iter().filter(|d| !d.frozen).count();
+    crate::audited::append_now(
+        &state,
+        audit::Event::new("library.searched", "allowed")
+            .by(&signed_in.actor)
+            .on("library", found.len())
+            .from_source(source)
+            .because(Some(format!("api; {}; {restricted} restricted", query.kinds()))),
+    )
+    .await?;
     let items: Vec<LibraryHit> = found
         .into_iter()
         .map(|d| LibraryHit {
