@@ -108,7 +108,10 @@ on_both_databases!(
         );
         let practitioner = app.sign_in("practitioner@fernbridge.example").await;
         let (_, html) = practitioner.get_text("/library?q=quokkanova").await;
-        assert!(!html.contains("Quokkanova finding"), "nor for practitioners");
+        assert!(
+            !html.contains("Quokkanova finding"),
+            "nor for practitioners"
+        );
         let (_, html) = manager.get_text("/library?q=quokkanova").await;
         assert!(
             html.contains("Quokkanova finding"),
@@ -121,7 +124,10 @@ on_both_databases!(
             .post_form(
                 &format!("/reviews/{review_id}/public-text"),
                 &[
-                    ("public_title", "Wombatine: learning from the review, revised"),
+                    (
+                        "public_title",
+                        "Wombatine: learning from the review, revised",
+                    ),
                     ("public_summary", "Wombatine summary, not yet checked."),
                     ("public_report", &before.public_report),
                     ("version", &before.version.to_string()),
@@ -205,13 +211,20 @@ on_both_databases!(
             html.contains("Remove a name") && html.contains("recommendation"),
             "the refusal says what and where"
         );
-        assert!(!public_surface(app, "koalabrant").await.contains("Koalabrant"));
+        assert!(
+            !public_surface(app, "koalabrant")
+                .await
+                .contains("Koalabrant")
+        );
         let leaked = app
             .query_strings(&format!(
                 "SELECT title FROM library_docs WHERE frozen = TRUE AND (body LIKE '%{surname}%' OR title LIKE '%{surname}%')"
             ))
             .await;
-        assert!(leaked.is_empty(), "no frozen copy names the subject: {leaked:?}");
+        assert!(
+            leaked.is_empty(),
+            "no frozen copy names the subject: {leaked:?}"
+        );
         assert_eq!(
             published::review(conn, review_id).await.unwrap().revision,
             2,
@@ -284,7 +297,12 @@ on_both_databases!(
         let (status, page) = manager.get_text(&format!("{href}/publish")).await;
         assert_eq!(status, 200);
         assert!(page.contains("anonymisation-clear"));
-        let version = learning::get(conn, id).await.unwrap().item.version.to_string();
+        let version = learning::get(conn, id)
+            .await
+            .unwrap()
+            .item
+            .version
+            .to_string();
         let refused = manager
             .post_form(
                 &format!("{href}/publish"),
@@ -316,7 +334,11 @@ on_both_databases!(
             )
             .await;
         assert_eq!(done.status(), 303);
-        assert!(public_surface(app, "numbatory").await.contains("Numbatory lesson"));
+        assert!(
+            public_surface(app, "numbatory")
+                .await
+                .contains("Numbatory lesson")
+        );
         let audited = app
             .query_strings(&format!(
                 "SELECT outcome FROM audit_log WHERE action = 'learning.published' AND record_id = '{id}'"
@@ -333,7 +355,11 @@ on_both_databases!(
             .into_iter()
             .find(|e| e.entry.kind == entries::FINDING)
             .unwrap();
-        let manager_id = people::find_by_email(conn, MANAGER).await.unwrap().unwrap().id;
+        let manager_id = people::find_by_email(conn, MANAGER)
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
         let item = learning::create(
             conn,
             &learning::NewItem {
@@ -452,19 +478,12 @@ on_both_databases!(
             .await
             .unwrap();
         assert_eq!(remembered[&finding.entry.id].len(), 3);
-        let practitioner = similar::remembered(
-            conn,
-            &[finding.entry.id],
-            &Reader::PublishedOnly,
-            20,
-        )
-        .await
-        .unwrap();
+        let practitioner =
+            similar::remembered(conn, &[finding.entry.id], &Reader::PublishedOnly, 20)
+                .await
+                .unwrap();
         assert!(
-            practitioner
-                .values()
-                .flatten()
-                .all(|(doc, _)| doc.frozen),
+            practitioner.values().flatten().all(|(doc, _)| doc.frozen),
             "a practitioner meets only published copies"
         );
 
@@ -533,8 +552,10 @@ on_both_databases!(
             Reader::PublishedOnly,
             Reader::Agencies(vec![police]),
         ] {
-            let mut expected: std::collections::BTreeMap<String, std::collections::BTreeMap<i32, usize>> =
-                Default::default();
+            let mut expected: std::collections::BTreeMap<
+                String,
+                std::collections::BTreeMap<i32, usize>,
+            > = Default::default();
             for doc in all
                 .iter()
                 .filter(|d| reader.may_read(d) && d.source_kind != "recommendation")

@@ -26,7 +26,11 @@ pub async fn check(db: &impl ConnectionTrait, item: &Item) -> CoreResult<Vec<Fin
     for (field, place, text) in [
         ("title", "the title", &item.item.title),
         ("lesson", "the lesson", &item.item.lesson),
-        ("why_it_matters", "why it matters", &item.item.why_it_matters),
+        (
+            "why_it_matters",
+            "why it matters",
+            &item.item.why_it_matters,
+        ),
         (
             "do_differently",
             "what to do differently",

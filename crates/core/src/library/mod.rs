@@ -95,7 +95,9 @@ async fn upsert_live(db: &impl ConnectionTrait, doc: Model) -> CoreResult<()> {
         .filter(Column::Frozen.eq(false))
         .exec(db)
         .await?;
-    Entity::insert(to_active(doc)).exec_without_returning(db).await?;
+    Entity::insert(to_active(doc))
+        .exec_without_returning(db)
+        .await?;
     Ok(())
 }
 
@@ -306,9 +308,7 @@ impl Reader {
                 };
                 let live = concerns();
                 let frozen = concerns();
-                format!(
-                    "((d.frozen = FALSE AND ({live})) OR (d.frozen = TRUE AND NOT ({frozen})))"
-                )
+                format!("((d.frozen = FALSE AND ({live})) OR (d.frozen = TRUE AND NOT ({frozen})))")
             }
         }
     }

@@ -392,7 +392,10 @@ pub async fn search(
             .by(&signed_in.actor)
             .on("library", found.len())
             .from_source(source)
-            .because(Some(format!("api; {}; {restricted} restricted", query.kinds()))),
+            .because(Some(format!(
+                "api; {}; {restricted} restricted",
+                query.kinds()
+            ))),
     )
     .await?;
     let items: Vec<LibraryHit> = found

@@ -40,10 +40,7 @@ async fn items(state: &AppState) -> Result<Vec<(Item, published::Model)>, PageEr
                     .map(|t| t.name.clone())
                     .unwrap_or_default(),
                 published_on: public.first_published_on.format("%-d %B %Y").to_string(),
-                published_iso: public
-                    .published_on
-                    .format("%Y-%m-%dT00:00:00Z")
-                    .to_string(),
+                published_iso: public.published_on.format("%Y-%m-%dT00:00:00Z").to_string(),
                 summary: public.summary.clone(),
             };
             (item, public)

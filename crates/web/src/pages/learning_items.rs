@@ -424,44 +424,43 @@ pub async fn similar_rows(
         .map(|t| (t.code, t.label))
         .collect();
     let mut all = HashMap::new();
-    for (source_id, found) in
-        similar::remembered(db, source_ids, &Reader::of(actor), limit).await?
+    for (source_id, found) in similar::remembered(db, source_ids, &Reader::of(actor), limit).await?
     {
         let rows: &mut Vec<SimilarRow> = all.entry(source_id).or_default();
         for (doc, _) in found {
-        let (actions_total, actions_closed) = library::what_was_done(db, &doc).await?;
-        let href = match doc.source_kind.as_str() {
-            "learning_item" => format!("/learning-items/{}", doc.source_id),
-            _ => format!(
-                "/library?q={}",
-                doc.title
-                    .split_whitespace()
-                    .take(4)
+            let (actions_total, actions_closed) = library::what_was_done(db, &doc).await?;
+            let href = match doc.source_kind.as_str() {
+                "learning_item" => format!("/learning-items/{}", doc.source_id),
+                _ => format!(
+                    "/library?q={}",
+                    doc.title
+                        .split_whitespace()
+                        .take(4)
+                        .collect::<Vec<_>>()
+                        .join("+")
+                ),
+            };
+            rows.push(SimilarRow {
+                source_id: doc.source_id,
+                href,
+                title: doc.title.clone(),
+                kind: match doc.source_kind.as_str() {
+                    "learning_item" => "Learning item".to_string(),
+                    _ => "Review finding".to_string(),
+                },
+                year: chrono::Datelike::year(&doc.dated_on),
+                themes: doc
+                    .theme_codes()
+                    .iter()
+                    .filter_map(|c| taxonomy.get(c).cloned())
                     .collect::<Vec<_>>()
-                    .join("+")
-            ),
-        };
-        rows.push(SimilarRow {
-            source_id: doc.source_id,
-            href,
-            title: doc.title.clone(),
-            kind: match doc.source_kind.as_str() {
-                "learning_item" => "Learning item".to_string(),
-                _ => "Review finding".to_string(),
-            },
-            year: chrono::Datelike::year(&doc.dated_on),
-            themes: doc
-                .theme_codes()
-                .iter()
-                .filter_map(|c| taxonomy.get(c).cloned())
-                .collect::<Vec<_>>()
-                .join(", "),
-            done: if actions_total == 0 {
-                "No actions recorded".to_string()
-            } else {
-                format!("{actions_closed} of {actions_total} actions closed")
-            },
-        });
+                    .join(", "),
+                done: if actions_total == 0 {
+                    "No actions recorded".to_string()
+                } else {
+                    format!("{actions_closed} of {actions_total} actions closed")
+                },
+            });
         }
     }
     Ok(all)

@@ -122,7 +122,10 @@ pub async fn publish(
     learning::get(&txn, id)
         .await
         .map_err(|_| PageError(AppError::not_found()))?;
-    let result = match (publication::publish(&txn, id, &confirmation, version).await, code_ok) {
+    let result = match (
+        publication::publish(&txn, id, &confirmation, version).await,
+        code_ok,
+    ) {
         (Ok(_), true) => Ok(()),
         (Ok(_), false) => Err(CoreError::Invalid(vec![wrong_code()])),
         (Err(CoreError::Invalid(mut errors)), ok) => {
@@ -153,7 +156,13 @@ pub async fn publish(
         }
         Err(CoreError::Conflict(message)) => {
             txn.rollback().await?;
-            publish_page(&state, id, vec![FieldError::new("version", message)], values).await
+            publish_page(
+                &state,
+                id,
+                vec![FieldError::new("version", message)],
+                values,
+            )
+            .await
         }
         Err(other) => Err(other.into()),
     }
@@ -162,4 +171,3 @@ pub async fn publish(
 fn wrong_code() -> FieldError {
     FieldError::new("code", "Enter the current code from your authenticator app")
 }
-
