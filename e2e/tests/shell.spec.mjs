@@ -3,7 +3,7 @@
 // manage people): every page renders inside the GOV.UK Frontend layout, shows
 // the partnership team's name in the header, has exactly one h1 and passes
 // axe (WCAG 2.2 AA rules).
-import { test, expect, PEOPLE } from './session.mjs';
+import { test, expect, PEOPLE, stepUp } from './session.mjs';
 import {
   expectShellPage,
   firstTableLink,
@@ -68,6 +68,8 @@ test('your API tokens: create one, use it on the API, revoke it', async ({
   const listed = await followLink(page, manage);
   await expectShellPage(page, listed, { heading: 'Your API tokens' });
 
+  // Creating a token asks for the authenticator code again (remembered for 5 minutes).
+  await stepUp(page, PEOPLE.businessManager, '/account/tokens');
   const label = `e2e token ${Date.now()}`;
   await page.locator('#label').fill(label);
   await page.locator('#days').fill('0');

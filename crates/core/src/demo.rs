@@ -397,6 +397,9 @@ pub async fn seed(db: &impl ConnectionTrait, now: DateTime<Utc>) -> CoreResult<D
     reviews::seed(db, now, manager.id).await?;
     actions::seed(db, now, manager.id).await?;
     learning::seed(db, now, manager.id).await?;
+    // The demo's findings were written before its library of lessons: rank them again now, as
+    // if each had been saved with the whole library in place.
+    crate::library::similar::remember_everything(db).await?;
     Ok(DemoSummary {
         partnerships: partnerships::list(db).await?.len(),
         agencies: agencies::count(db).await? as usize,

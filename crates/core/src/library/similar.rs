@@ -183,6 +183,26 @@ pub async fn remember(
     Ok(())
 }
 
+/// Ranks every finding and lesson again against the whole library (after seeding or an
+/// import, when they were saved before the learning they resemble).
+pub async fn remember_everything(db: &impl ConnectionTrait) -> CoreResult<()> {
+    let live: Vec<Model> = Entity::find()
+        .filter(super::Column::Frozen.eq(false))
+        .filter(super::Column::SourceKind.ne("recommendation"))
+        .all(db)
+        .await?;
+    for doc in live {
+        remember(
+            db,
+            doc.source_id,
+            &format!("{} {}", doc.title, doc.body),
+            &doc.theme_codes(),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// What was kept for each of `source_ids`, in the copies this reader may see, best first.
 pub async fn remembered(
     db: &impl ConnectionTrait,
