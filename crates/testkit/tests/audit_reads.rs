@@ -482,3 +482,51 @@ on_both_databases!(
         );
     }
 );
+
+on_both_databases!(
+    api_lists_and_searches_are_recorded_like_the_pages,
+    demo,
+    |app| async move {
+        let person = people::find_by_email(app.db.conn(), MANAGER)
+            .await
+            .unwrap()
+            .unwrap();
+        let now = app.clock.now();
+        let token = learnloop_core::tokens::create(
+            app.db.conn(),
+            person.id,
+            "test",
+            now + chrono::Duration::days(1),
+            now,
+        )
+        .await
+        .unwrap()
+        .1;
+        for path in [
+            "/api/v1/reviews",
+            "/api/v1/actions?rag=red",
+            "/api/v1/library/search?q=information",
+        ] {
+            let response = app
+                .client
+                .get(app.url(path))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200, "{path}");
+        }
+        let reviews = list_entries(app, "reviews.listed").await;
+        assert_eq!(reviews.len(), 1);
+        assert_eq!(reviews[0].1, "api");
+        let actions = list_entries(app, "actions.listed").await;
+        assert_eq!(actions.len(), 1);
+        assert!(actions[0].1.starts_with("api; ") && actions[0].1.contains("rag"));
+        let searches = list_entries(app, "library.searched").await;
+        assert_eq!(searches.len(), 1);
+        assert!(
+            !searches[0].1.contains("information"),
+            "never the words searched for"
+        );
+    }
+);

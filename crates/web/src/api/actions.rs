@@ -97,6 +97,7 @@ fn with_etag(status: StatusCode, action: ActionView) -> Response {
 pub async fn list(
     State(state): State<AppState>,
     signed_in: SignedIn,
+    Source(source): Source,
     ApiQuery(query): ApiQuery<TrackerQuery>,
 ) -> ApiResult<Json<ListOf<ActionView>>> {
     let per_page = query.per_page.unwrap_or(50);
@@ -134,6 +135,20 @@ pub async fn list(
         rules.remind_days_before,
         (page - 1) * per_page,
         per_page,
+    )
+    .await?;
+    drop(txn);
+    // One entry per list, as on the tracker page: the kinds of filter and how many matched.
+    crate::audited::append_now(
+        &state,
+        audit::Event::new("actions.listed", "allowed")
+            .by(&signed_in.actor)
+            .on("actions", total)
+            .from_source(source)
+            .because(Some(format!(
+                "api; {}",
+                query.filter_kinds().unwrap_or_default()
+            ))),
     )
     .await?;
     Ok(Json(ListOf {

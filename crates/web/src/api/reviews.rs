@@ -136,6 +136,7 @@ pub struct Review {
 pub async fn list(
     State(state): State<AppState>,
     signed_in: SignedIn,
+    Source(source): Source,
 ) -> ApiResult<Json<ListOf<ReviewSummary>>> {
     let txn = state.db.read().await?;
     let items: Vec<ReviewSummary> =
@@ -143,6 +144,17 @@ pub async fn list(
             .iter()
             .map(|listed| ReviewSummary::from(&listed.review))
             .collect();
+    drop(txn);
+    // One entry per list, as on the page: how many reviews were shown.
+    crate::audited::append_now(
+        &state,
+        audit::Event::new("reviews.listed", "allowed")
+            .by(&signed_in.actor)
+            .on("reviews", items.len())
+            .from_source(source)
+            .because(Some("api".to_string())),
+    )
+    .await?;
     Ok(Json(items.into()))
 }
 
