@@ -123,6 +123,30 @@ pub async fn check_code(
     .await?)
 }
 
+/// The code asked again at a publication: right (true) or wrong (false), checked through
+/// `check_code`; a person whose attempts are locked is answered 429 at once.
+pub async fn publication_code_ok(
+    state: &AppState,
+    signed_in: &crate::auth::SignedIn,
+    code: &str,
+    source: Option<String>,
+) -> Result<bool, PageError> {
+    match check_code(
+        state,
+        &signed_in.actor,
+        None,
+        code,
+        Purpose::Publication,
+        source,
+    )
+    .await?
+    {
+        Outcome::Accepted => Ok(true),
+        Outcome::Locked => Err(PageError(locked())),
+        _ => Ok(false),
+    }
+}
+
 /// The answer while the person's second-factor attempts are locked.
 pub fn locked() -> AppError {
     AppError::new(

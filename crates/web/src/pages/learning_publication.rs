@@ -102,22 +102,9 @@ pub async fn publish(
         .collect();
     // Checked, counted with the second-factor failures and audited in its own transaction, as
     // at a review's publication: a wrong guess is not rolled back with a refused publication.
-    let code_ok = match crate::auth::step_up::check_code(
-        &state,
-        &signed_in.actor,
-        None,
-        &code,
-        learnloop_core::step_up::Purpose::Publication,
-        source.clone(),
-    )
-    .await?
-    {
-        learnloop_core::step_up::Outcome::Accepted => true,
-        learnloop_core::step_up::Outcome::Locked => {
-            return Err(PageError(crate::auth::step_up::locked()));
-        }
-        _ => false,
-    };
+    let code_ok =
+        crate::auth::step_up::publication_code_ok(&state, &signed_in, &code, source.clone())
+            .await?;
     let txn = state.db.write().await?;
     learning::get(&txn, id)
         .await

@@ -1564,22 +1564,9 @@ pub async fn publish(
     let person_id = signed_in.person.id;
     // Checked, counted with the second-factor failures and audited in its own transaction, so
     // a wrong guess is not rolled back with the refused publication.
-    let code_ok = match crate::auth::step_up::check_code(
-        &state,
-        &signed_in.actor,
-        None,
-        &code,
-        learnloop_core::step_up::Purpose::Publication,
-        source.clone(),
-    )
-    .await?
-    {
-        learnloop_core::step_up::Outcome::Accepted => true,
-        learnloop_core::step_up::Outcome::Locked => {
-            return Err(PageError(crate::auth::step_up::locked()));
-        }
-        _ => false,
-    };
+    let code_ok =
+        crate::auth::step_up::publication_code_ok(&state, &signed_in, &code, source.clone())
+            .await?;
     change(
         &state,
         &signed_in,
