@@ -45,10 +45,18 @@ pub fn redact_url(url: &str) -> String {
 }
 
 /// The shared database handle. Cheap to clone.
+///
+/// Reads use `conn`, a pool of connections. Writes use `writer`: on SQLite a pool of exactly
+/// one connection, so writers wait their turn in the pool's first-come, first-served queue in
+/// this process (sqlx pools are fair) instead of sleeping and retrying on SQLite's busy
+/// timeout; on PostgreSQL the same pool as reads (row locks order writers there). The audit
+/// journal appends the entries of page views in batches through the writer.
 #[derive(Clone, Debug)]
 pub struct Db {
     conn: DatabaseConnection,
+    writer: DatabaseConnection,
     backend: Backend,
+    journal: crate::audit::journal::Journal,
 }
 
 impl Db {
@@ -56,14 +64,15 @@ impl Db {
     /// write survives power loss), foreign keys on and a busy timeout.
     pub async fn connect(url: &str) -> Result<Self, DbErr> {
         let backend = Backend::from_url(url).map_err(DbErr::Custom)?;
-        let mut options = ConnectOptions::new(url.to_string());
-        options
-            .sqlx_logging(false)
-            .connect_timeout(Duration::from_secs(5))
-            .acquire_timeout(Duration::from_secs(10));
-        match backend {
-            Backend::Sqlite => {
-                options.max_connections(8).map_sqlx_sqlite_opts(|opts| {
+        let options = |connections: u32| {
+            let mut options = ConnectOptions::new(url.to_string());
+            options
+                .sqlx_logging(false)
+                .connect_timeout(Duration::from_secs(5))
+                .acquire_timeout(Duration::from_secs(30))
+                .max_connections(connections);
+            if backend == Backend::Sqlite {
+                options.map_sqlx_sqlite_opts(|opts| {
                     opts.journal_mode(SqliteJournalMode::Wal)
                         .synchronous(SqliteSynchronous::Full)
                         .foreign_keys(true)
@@ -71,12 +80,34 @@ impl Db {
                         .create_if_missing(true)
                 });
             }
-            Backend::Postgres => {
-                options.max_connections(16);
+            options
+        };
+        let (conn, writer, journal_conn) = match backend {
+            Backend::Sqlite => {
+                let conn = Database::connect(options(8)).await?;
+                let writer = Database::connect(options(1)).await?;
+                (conn, writer.clone(), writer)
             }
-        }
-        let conn = Database::connect(options).await?;
-        Ok(Db { conn, backend })
+            Backend::Postgres => {
+                let conn = Database::connect(options(16)).await?;
+                // The journal has a connection of its own: requests waiting for their entry
+                // hold pooled connections, and must never starve the journal of one.
+                let journal_conn = Database::connect(options(1)).await?;
+                (conn.clone(), conn, journal_conn)
+            }
+        };
+        let journal = crate::audit::journal::Journal::start(journal_conn);
+        Ok(Db {
+            conn,
+            writer,
+            backend,
+            journal,
+        })
+    }
+
+    /// The audit journal: where a read records its entry (see `audit::journal`).
+    pub fn journal(&self) -> &crate::audit::journal::Journal {
+        &self.journal
     }
 
     pub fn backend(&self) -> Backend {
@@ -114,10 +145,11 @@ impl Db {
         Ok(pending.is_empty())
     }
 
-    /// Starts a write transaction. On SQLite it begins IMMEDIATE, so two writers queue on the
-    /// busy timeout instead of failing when a read lock is upgraded.
+    /// Starts a write transaction on the writer. On SQLite it begins IMMEDIATE, so another
+    /// process's writer (the CLI) waits on the busy timeout instead of failing when a read
+    /// lock is upgraded; writers of this process have queued for the one writer connection.
     pub async fn write(&self) -> Result<DatabaseTransaction, DbErr> {
-        self.conn
+        self.writer
             .begin_with_options(TransactionOptions {
                 isolation_level: None,
                 access_mode: None,
@@ -142,6 +174,11 @@ impl Db {
     }
 
     pub async fn close(self) -> Result<(), DbErr> {
+        if self.backend == Backend::Sqlite {
+            self.writer.close().await?;
+        } else {
+            self.journal.close().await?;
+        }
         self.conn.close().await
     }
 }

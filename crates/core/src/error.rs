@@ -27,6 +27,17 @@ pub enum CoreError {
     Conflict(String),
     #[error("not authorised")]
     Unauthorised,
+    /// The viewer may see the record but not do this to it; the message says what was refused.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// A refusal made inside a write transaction, which the failing request rolls back: the
+    /// answer to give, and the "denied" entry the web layer records once that transaction is
+    /// gone.
+    #[error("{answer}")]
+    Refused {
+        answer: Box<CoreError>,
+        entry: Box<crate::audit::Event>,
+    },
     /// Database failures are logged and never shown to users.
     #[error("database error: {0}")]
     Database(#[from] sea_orm::DbErr),

@@ -35,6 +35,7 @@ pub mod step_up;
 pub mod themes;
 pub mod tokens;
 pub mod validate;
+pub mod viewer;
 
 pub use db::Db;
 pub use error::{CoreError, FieldError};

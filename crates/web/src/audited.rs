@@ -7,8 +7,12 @@
 //!   transaction of its own after the handler has finished (and so released its connection and,
 //!   on SQLite, its write lock), before the response leaves.
 //! - A read served from a read-only transaction (lists, searches, briefings): `record_read`
-//!   appends the entry in a short write transaction once the read has succeeded, and the page is
-//!   not shown if it cannot be recorded.
+//!   hands the entry to the audit journal once the read has succeeded, and the page is not shown
+//!   until it is durable (nor at all if it cannot be recorded).
+//!
+//! Records opened for a viewer (`cases::open`, `reviews::open`, ...) record their own decision;
+//! a refusal inside a change's transaction comes back as `CoreError::Refused`, which becomes an
+//! error carrying its entry, written here.
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -29,11 +33,10 @@ pub fn refused(mut error: AppError, event: audit::Event) -> PageError {
     PageError(error)
 }
 
-/// Appends one entry in its own short write transaction.
+/// Appends one entry through the audit journal and waits until it is durable. Never call it
+/// while holding a write transaction: on SQLite the journal needs the one writer connection.
 pub async fn append_now(state: &AppState, event: audit::Event) -> Result<(), CoreError> {
-    let txn = state.db.write().await?;
-    audit::append(&txn, event, state.clock.now()).await?;
-    txn.commit().await?;
+    state.db.journal().record(event, state.clock.now()).await?;
     Ok(())
 }
 

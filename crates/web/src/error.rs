@@ -75,6 +75,14 @@ impl From<CoreError> for AppError {
                 AppError::new(StatusCode::CONFLICT, "conflict", message)
             }
             CoreError::Unauthorised => AppError::unauthorised(),
+            CoreError::Refused { answer, entry } => {
+                let mut error = AppError::from(*answer);
+                error.refusal = Some(entry);
+                error
+            }
+            CoreError::Forbidden(message) => {
+                AppError::new(StatusCode::FORBIDDEN, "forbidden", message)
+            }
             CoreError::Database(db_error) => {
                 tracing::error!(request_id = %context::current().request_id, error = %db_error, "database error");
                 AppError::internal()

@@ -8,6 +8,7 @@ pub mod audited;
 pub mod auth;
 pub mod context;
 pub mod error;
+pub mod extract;
 pub mod middleware;
 pub mod ops;
 pub mod pages;

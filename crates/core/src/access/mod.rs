@@ -199,6 +199,51 @@ impl Actor {
     }
 }
 
+/// The agencies whose cases the actor sees, or `None` for every case.
+pub fn case_scope(actor: &Actor) -> Option<Vec<Uuid>> {
+    if actor.sees_all_cases() {
+        None
+    } else {
+        Some(actor.agencies_for(Role::AgencyLead))
+    }
+}
+
+/// The agencies whose actions the actor sees, or `None` for every action.
+pub fn action_scope(actor: &Actor) -> Option<Vec<Uuid>> {
+    if actor.has_role(Role::BusinessManager)
+        || actor.has_role(Role::ReviewGroupMember)
+        || actor.has_role(Role::Executive)
+    {
+        None
+    } else {
+        Some(actor.agencies_for(Role::AgencyLead))
+    }
+}
+
+/// Who is reading the library and learning items, for what they may see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reader {
+    /// The public page, practitioners: the frozen public copies only.
+    PublishedOnly,
+    /// Agency leads: the live copies of learning concerning their agencies, and the frozen
+    /// public copies of the rest.
+    Agencies(Vec<Uuid>),
+    /// The partnership team: every live copy.
+    Everything,
+}
+
+impl Reader {
+    pub fn of(actor: &Actor) -> Reader {
+        if actor.sees_all_cases() {
+            Reader::Everything
+        } else if actor.has_role(Role::AgencyLead) {
+            Reader::Agencies(actor.agencies_for(Role::AgencyLead))
+        } else {
+            Reader::PublishedOnly
+        }
+    }
+}
+
 /// What an actor wants to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -273,6 +318,15 @@ pub enum Record<'a> {
     /// A case, with the agencies involved in it.
     Case {
         agency_ids: &'a [Uuid],
+    },
+    /// A learning item: whether it is published, and the agencies it concerns.
+    LearningItem {
+        published: bool,
+        agency_ids: &'a [Uuid],
+    },
+    /// An action in a plan, and whether the actor sits on the group overseeing that plan.
+    OverseenAction {
+        actor_oversees_plan: bool,
     },
 }
 
@@ -410,7 +464,32 @@ pub fn can(actor: &Actor, action: Action, record: Record<'_>) -> bool {
                 || actor.has_role(ReviewGroupMember)
                 || actor.has_role(AgencyLead)
         }
+        // A learning item: the partnership team reads every item; anyone signed in reads a
+        // published one; an agency lead reads those concerning their agency.
+        (
+            Action::ViewLearning,
+            Record::LearningItem {
+                published,
+                agency_ids,
+            },
+        ) => match Reader::of(actor) {
+            Reader::Everything => true,
+            _ if published => !actor.grants.is_empty(),
+            Reader::Agencies(ids) => agency_ids.iter().any(|a| ids.contains(a)),
+            Reader::PublishedOnly => false,
+        },
         (Action::ViewLearning, _) => !actor.grants.is_empty(),
+        // The members of a plan's overseeing group sign off its actions too.
+        (
+            Action::SignOffActions,
+            Record::OverseenAction {
+                actor_oversees_plan,
+            },
+        ) => {
+            actor_oversees_plan
+                || actor.has_role(BusinessManager)
+                || actor.has_role(ReviewGroupMember)
+        }
         (Action::ManageLearning, _) => {
             actor.has_role(BusinessManager) || actor.has_role(ReviewGroupMember)
         }

@@ -567,3 +567,37 @@ pub async fn open_cases(db: &impl ConnectionTrait) -> CoreResult<Vec<CaseRecord>
         .await?;
     with_links(db, open).await
 }
+
+// ----- Opening a case for a viewer -----
+
+/// Whether `actor` may see the case: the case, or not found.
+pub async fn decide(
+    db: &impl ConnectionTrait,
+    actor: &crate::access::Actor,
+    id: Uuid,
+) -> CoreResult<crate::viewer::Decision<CaseRecord>> {
+    use crate::access::{Action, Record, can};
+    let record = get(db, id).await?;
+    let allowed = can(
+        actor,
+        Action::ViewCase,
+        Record::Case {
+            agency_ids: &record.agency_ids,
+        },
+    );
+    Ok(crate::viewer::Decision::hidden_unless(allowed, record))
+}
+
+/// Opens a case for a viewer: the decision ("case.view", allowed or denied) is recorded as
+/// `recording` says before the case is returned. Another agency's case is not found.
+pub async fn open(
+    db: &impl ConnectionTrait,
+    recording: crate::viewer::Recording<'_>,
+    viewer: &crate::viewer::Viewer<'_>,
+    id: Uuid,
+) -> CoreResult<CaseRecord> {
+    let subject = crate::viewer::Subject::new("case.view", "case", id);
+    viewer
+        .settle(db, recording, subject, decide(db, viewer.actor, id).await)
+        .await
+}

@@ -439,3 +439,48 @@ pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> CoreResult<Item> {
         .next()
         .ok_or(CoreError::NotFound)
 }
+
+// ----- Opening a learning item for a viewer -----
+
+/// Whether `actor` may read the item: the item, or not found.
+pub async fn decide(
+    db: &impl ConnectionTrait,
+    actor: &crate::access::Actor,
+    id: Uuid,
+) -> CoreResult<crate::viewer::Decision<Item>> {
+    let item = get(db, id).await?;
+    let allowed = may_read(actor, &item);
+    Ok(crate::viewer::Decision::hidden_unless(allowed, item))
+}
+
+/// Whether `actor` may read the item (published, or theirs to see).
+pub fn may_read(actor: &crate::access::Actor, item: &Item) -> bool {
+    use crate::access::{Action, Record, can};
+    can(
+        actor,
+        Action::ViewLearning,
+        Record::LearningItem {
+            published: item.item.published,
+            agency_ids: &item.agency_ids,
+        },
+    )
+}
+
+/// Opens a learning item for a viewer under `action` (the page, its briefing, the briefing's
+/// document): the decision is durable in the audit trail before the item is returned.
+pub async fn open(
+    db: &impl ConnectionTrait,
+    recording: crate::viewer::Recording<'_>,
+    viewer: &crate::viewer::Viewer<'_>,
+    action: &str,
+    id: Uuid,
+) -> CoreResult<Item> {
+    let decision = decide(db, viewer.actor, id).await?;
+    // Every refusal is recorded as a refused view of the item, whichever part was asked for.
+    let action = match decision {
+        crate::viewer::Decision::Allowed(_) => action,
+        crate::viewer::Decision::Denied(_) => "learning_item.view",
+    };
+    let subject = crate::viewer::Subject::new(action, "learning_item", id);
+    viewer.settle(db, recording, subject, Ok(decision)).await
+}

@@ -252,30 +252,9 @@ pub async fn freeze_item(db: &impl ConnectionTrait, item_id: Uuid) -> CoreResult
     Ok(())
 }
 
-/// Who is reading, for what they may see.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reader {
-    /// The public page, practitioners: the frozen public copies only.
-    PublishedOnly,
-    /// Agency leads: the live copies of learning concerning their agencies, and the frozen
-    /// public copies of the rest.
-    Agencies(Vec<Uuid>),
-    /// The partnership team: every live copy.
-    Everything,
-}
+pub use crate::access::Reader;
 
 impl Reader {
-    pub fn of(actor: &crate::access::Actor) -> Reader {
-        use crate::access::Role;
-        if actor.sees_all_cases() {
-            Reader::Everything
-        } else if actor.has_role(Role::AgencyLead) {
-            Reader::Agencies(actor.agencies_for(Role::AgencyLead))
-        } else {
-            Reader::PublishedOnly
-        }
-    }
-
     pub fn may_read(&self, doc: &Model) -> bool {
         match self {
             Reader::Everything => !doc.frozen,

@@ -456,3 +456,42 @@ pub async fn commission_direct(
     )
     .await
 }
+
+// ----- Opening a review for a viewer -----
+
+/// Whether `actor` may see the review: the review and its case, or not found.
+pub async fn decide(
+    db: &impl ConnectionTrait,
+    actor: &crate::access::Actor,
+    id: Uuid,
+) -> CoreResult<crate::viewer::Decision<(Model, crate::cases::CaseRecord)>> {
+    use crate::access::{Action, Record, can};
+    let review = get(db, id).await?;
+    let case = crate::cases::get(db, review.case_id).await?;
+    let allowed = can(
+        actor,
+        Action::ViewReview,
+        Record::Review {
+            review_id: id,
+            agency_ids: &case.agency_ids,
+        },
+    );
+    Ok(crate::viewer::Decision::hidden_unless(
+        allowed,
+        (review, case),
+    ))
+}
+
+/// Opens a review for a viewer: the decision ("review.view") is durable in the audit trail
+/// before the review is returned. A review the viewer may not see is not found.
+pub async fn open(
+    db: &impl ConnectionTrait,
+    recording: crate::viewer::Recording<'_>,
+    viewer: &crate::viewer::Viewer<'_>,
+    id: Uuid,
+) -> CoreResult<(Model, crate::cases::CaseRecord)> {
+    let subject = crate::viewer::Subject::new("review.view", "review", id);
+    viewer
+        .settle(db, recording, subject, decide(db, viewer.actor, id).await)
+        .await
+}

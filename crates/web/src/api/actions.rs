@@ -164,11 +164,16 @@ async fn load(
     source: Option<String>,
 ) -> ApiResult<ActionView> {
     let now = state.clock.now();
-    let txn = state.db.write().await?;
-    let found =
-        crate::pages::actions::visible_action(&txn, &signed_in.actor, id, source, now).await;
+    let txn = state.db.read().await?;
+    let found = learnloop_core::actions::open(
+        &txn,
+        crate::extract::journal(state),
+        &crate::extract::viewer(signed_in, &source, now),
+        id,
+    )
+    .await;
     txn.commit().await?;
-    let action = found.map_err(|error| ApiError(error.0))?;
+    let action = found.map_err(|error| ApiError(error.into()))?;
     let txn = state.db.read().await?;
     let rules = Rules::load(&txn).await?;
     let history = updates::of_action(&txn, id).await?;
@@ -286,14 +291,18 @@ pub async fn add_update(
     let id = parse_id(&id)?;
     let now = state.clock.now();
     let txn = state.db.write().await?;
-    let found =
-        crate::pages::actions::visible_action(&txn, &signed_in.actor, id, source.clone(), now)
-            .await;
+    let found = learnloop_core::actions::open(
+        &txn,
+        learnloop_core::viewer::Recording::InTransaction,
+        &crate::extract::viewer(&signed_in, &source, now),
+        id,
+    )
+    .await;
     let action = match found {
         Ok(action) => action,
         Err(error) => {
             txn.commit().await?;
-            return Err(ApiError(error.0));
+            return Err(ApiError(error.into()));
         }
     };
     if !can(

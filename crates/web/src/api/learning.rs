@@ -15,7 +15,6 @@ use uuid::Uuid;
 use super::{ApiJson, ApiQuery, ListOf};
 use crate::auth::{SignedIn, Source};
 use crate::error::{ApiError, ApiResult, AppError, ErrorBody};
-use crate::pages::learning_items::may_read;
 use crate::pages::library::SearchQuery;
 use crate::pages::parse_id;
 use crate::state::AppState;
@@ -104,7 +103,7 @@ pub async fn list(
     let items: Vec<LearningView> = learning::load(&txn, None)
         .await?
         .iter()
-        .filter(|i| may_read(&signed_in.actor, i))
+        .filter(|i| learning::may_read(&signed_in.actor, i))
         .map(view)
         .collect();
     Ok(Json(items.into()))
@@ -115,7 +114,7 @@ async fn full(state: &AppState, signed_in: &SignedIn, id: Uuid) -> ApiResult<Lea
     let item = learning::get(&txn, id)
         .await
         .map_err(|_| ApiError(AppError::not_found()))?;
-    if !may_read(&signed_in.actor, &item) {
+    if !learning::may_read(&signed_in.actor, &item) {
         return Err(ApiError(AppError::not_found()));
     }
     let mut shown = view(&item);
@@ -230,7 +229,7 @@ where
     let item = learning::get(&txn, id)
         .await
         .map_err(|_| ApiError(AppError::not_found()))?;
-    if !may_read(&signed_in.actor, &item) {
+    if !learning::may_read(&signed_in.actor, &item) {
         return Err(ApiError(AppError::not_found()));
     }
     let (txn, result) = apply(txn).await;

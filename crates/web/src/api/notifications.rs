@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::{ApiJson, ApiQuery, ListOf};
 use crate::auth::{SignedIn, Source};
 use crate::error::{ApiError, ApiResult, AppError, ErrorBody};
-use crate::pages::cases::{TypeClocks, case_scope, deadlines_of, load_related};
+use crate::pages::cases::{TypeClocks, deadlines_of, load_related};
 use crate::pages::parse_id;
 use crate::state::AppState;
 
@@ -137,32 +137,14 @@ impl From<NotificationBody> for CaseInput {
 async fn load_view(
     state: &AppState,
     txn: &sea_orm::DatabaseTransaction,
+    recording: learnloop_core::viewer::Recording<'_>,
     signed_in: &SignedIn,
     id: Uuid,
     source: Option<String>,
 ) -> Result<Notification, ApiError> {
     let now = state.clock.now();
-    let record = cases::get(txn, id)
-        .await
-        .map_err(|_| ApiError(AppError::not_found()))?;
-    let allowed = can(
-        &signed_in.actor,
-        Action::ViewCase,
-        Record::Case {
-            agency_ids: &record.agency_ids,
-        },
-    );
-    let event = audit::Event::new("case.view", if allowed { "allowed" } else { "denied" })
-        .by(&signed_in.actor)
-        .on("case", id)
-        .from_source(source);
-    if !allowed {
-        // Recorded on its own: the callers that change the case drop their transaction.
-        return Err(ApiError(
-            crate::audited::refused(AppError::not_found(), event).0,
-        ));
-    }
-    audit::append(txn, event, now).await?;
+    let viewer = crate::extract::viewer(signed_in, &source, now);
+    let record = cases::open(txn, recording, &viewer, id).await?;
     let calendar = calendar::store::load(txn).await?;
     let loaded = load_related(txn, id).await?;
     let types = TypeClocks::load(txn).await?;
@@ -228,18 +210,20 @@ pub async fn list(
         )));
     }
     let now = state.clock.now();
-    let txn = state.db.write().await?;
-    let scope = case_scope(&signed_in.actor);
+    let txn = state.db.read().await?;
+    let scope = learnloop_core::access::case_scope(&signed_in.actor);
     let (records, total) =
         cases::list(&txn, scope.as_deref(), (page - 1) * per_page, per_page).await?;
-    audit::append(
-        &txn,
-        audit::Event::new("cases.list", "allowed")
-            .by(&signed_in.actor)
-            .from_source(source),
-        now,
-    )
-    .await?;
+    state
+        .db
+        .journal()
+        .record(
+            audit::Event::new("cases.list", "allowed")
+                .by(&signed_in.actor)
+                .from_source(source),
+            now,
+        )
+        .await?;
     txn.commit().await?;
     let items: Vec<Notification> = records
         .into_iter()
@@ -286,8 +270,16 @@ pub async fn read(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let id = parse_id(&id)?;
-    let txn = state.db.write().await?;
-    let notification = load_view(&state, &txn, &signed_in, id, source).await;
+    let txn = state.db.read().await?;
+    let notification = load_view(
+        &state,
+        &txn,
+        crate::extract::journal(&state),
+        &signed_in,
+        id,
+        source,
+    )
+    .await;
     txn.commit().await?;
     Ok(with_etag(StatusCode::OK, notification?))
 }
@@ -323,7 +315,15 @@ pub async fn create(
         now,
     )
     .await?;
-    let notification = load_view(&state, &txn, &signed_in, record.case.id, source).await?;
+    let notification = load_view(
+        &state,
+        &txn,
+        learnloop_core::viewer::Recording::InTransaction,
+        &signed_in,
+        record.case.id,
+        source,
+    )
+    .await?;
     txn.commit().await?;
     let mut response = with_etag(StatusCode::CREATED, notification);
     if let Ok(location) = format!("/api/v1/notifications/{}", record.case.id).parse() {
@@ -375,7 +375,15 @@ pub async fn update(
         .unwrap_or(-1);
     let now = state.clock.now();
     let txn = state.db.write().await?;
-    load_view(&state, &txn, &signed_in, id, source.clone()).await?;
+    load_view(
+        &state,
+        &txn,
+        learnloop_core::viewer::Recording::InTransaction,
+        &signed_in,
+        id,
+        source.clone(),
+    )
+    .await?;
     match cases::update(&txn, id, version, body.into(), now).await {
         Ok(_) => {}
         Err(CoreError::Conflict(message)) => {
@@ -396,7 +404,15 @@ pub async fn update(
         now,
     )
     .await?;
-    let notification = load_view(&state, &txn, &signed_in, id, source).await?;
+    let notification = load_view(
+        &state,
+        &txn,
+        learnloop_core::viewer::Recording::InTransaction,
+        &signed_in,
+        id,
+        source,
+    )
+    .await?;
     txn.commit().await?;
     Ok(with_etag(StatusCode::OK, notification))
 }
@@ -456,8 +472,16 @@ pub async fn decisions_list(
     Path(id): Path<String>,
 ) -> ApiResult<Json<ListOf<DecisionView>>> {
     let id = parse_id(&id)?;
-    let txn = state.db.write().await?;
-    load_view(&state, &txn, &signed_in, id, source).await?;
+    let txn = state.db.read().await?;
+    load_view(
+        &state,
+        &txn,
+        crate::extract::journal(&state),
+        &signed_in,
+        id,
+        source,
+    )
+    .await?;
     let items: Vec<DecisionView> = decisions::of_case(&txn, id)
         .await?
         .into_iter()
@@ -491,7 +515,15 @@ pub async fn decide(
     let id = parse_id(&id)?;
     let now = state.clock.now();
     let txn = state.db.write().await?;
-    load_view(&state, &txn, &signed_in, id, source.clone()).await?;
+    load_view(
+        &state,
+        &txn,
+        learnloop_core::viewer::Recording::InTransaction,
+        &signed_in,
+        id,
+        source.clone(),
+    )
+    .await?;
     let calendar = calendar::store::load(&txn).await?;
     let decided = decisions::decide(&txn, id, body, signed_in.person.id, &calendar, now).await?;
     audit::append(

@@ -17,7 +17,6 @@ use crate::auth::{SignedIn, Source};
 use crate::error::{ApiError, ApiResult, AppError, ErrorBody};
 use crate::pages::parse_id;
 use crate::pages::review_list::visible;
-use crate::pages::reviews::visible_review;
 use crate::state::AppState;
 
 /// A review in a list.
@@ -165,10 +164,16 @@ async fn load(
     source: Option<String>,
 ) -> ApiResult<Review> {
     let now = state.clock.now();
-    let txn = state.db.write().await?;
-    let visible = visible_review(&txn, &signed_in.actor, id, source, now).await;
+    let txn = state.db.read().await?;
+    let visible = learnloop_core::reviews::open(
+        &txn,
+        crate::extract::journal(state),
+        &crate::extract::viewer(signed_in, &source, now),
+        id,
+    )
+    .await;
     txn.commit().await?;
-    let (review, _) = visible.map_err(|error| ApiError(error.0))?;
+    let (review, _) = visible.map_err(|error| ApiError(error.into()))?;
     let txn = state.db.read().await?;
     let calendar = calendar::store::load(&txn).await?;
     let today = now.date_naive();
@@ -265,12 +270,18 @@ pub async fn add_entry(
     let id = parse_id(&id)?;
     let now = state.clock.now();
     let txn = state.db.write().await?;
-    let visible = visible_review(&txn, &signed_in.actor, id, source.clone(), now).await;
+    let visible = learnloop_core::reviews::open(
+        &txn,
+        learnloop_core::viewer::Recording::InTransaction,
+        &crate::extract::viewer(&signed_in, &source, now),
+        id,
+    )
+    .await;
     let (_, case) = match visible {
         Ok(found) => found,
         Err(error) => {
             txn.commit().await?;
-            return Err(ApiError(error.0));
+            return Err(ApiError(error.into()));
         }
     };
     if !can(

@@ -12,7 +12,7 @@ use learnloop_core::{CoreError, FieldError, audit, groups, reviews};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::actions::{Choice, Names, Row, row, scope};
+use super::actions::{Choice, Names, Row, row};
 use super::forms::{self, Pairs};
 use super::layout::{Layout, render};
 use super::parse_id;
@@ -20,6 +20,7 @@ use crate::auth::csrf::CsrfForm;
 use crate::auth::{SignedIn, Source};
 use crate::error::{AppError, PageError, PageResult};
 use crate::state::AppState;
+use learnloop_core::access::action_scope as scope;
 
 pub struct PlanRow {
     id: String,
@@ -246,7 +247,7 @@ async fn plan_page(
 ) -> PageResult<Html<String>> {
     let now = state.clock.now();
     let today = now.date_naive();
-    let txn = state.db.write().await?;
+    let txn = state.db.read().await?;
     let plan = plans::get(&txn, id)
         .await
         .map_err(|_| PageError(AppError::not_found()))?;
@@ -271,15 +272,17 @@ async fn plan_page(
                 .from_source(source),
         ));
     }
-    audit::append(
-        &txn,
-        audit::Event::new("action_plan.view", "allowed")
-            .by(&signed_in.actor)
-            .on("action_plan", id)
-            .from_source(source),
-        now,
-    )
-    .await?;
+    state
+        .db
+        .journal()
+        .record(
+            audit::Event::new("action_plan.view", "allowed")
+                .by(&signed_in.actor)
+                .on("action_plan", id)
+                .from_source(source),
+            now,
+        )
+        .await?;
     let may_sign_off = can(&signed_in.actor, Action::SignOffActions, Record::None)
         || plans::oversees(&txn, &plan, signed_in.person.id).await?;
     let group = match plan.group_id {

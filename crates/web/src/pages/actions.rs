@@ -9,7 +9,7 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
-use learnloop_core::access::{Action, Actor, Record, Role, can};
+use learnloop_core::access::{Action, Actor, Record, can};
 use learnloop_core::actions::tracker::{DueWindow, Filter};
 use learnloop_core::actions::{self, Rag, Rules, Status, plans, tracker, updates};
 use learnloop_core::{CoreError, FieldError, agencies, audit, people, reviews, themes};
@@ -28,18 +28,6 @@ use crate::state::AppState;
 pub const PER_PAGE: u64 = 50;
 /// The most rows an export holds.
 pub const EXPORT_CAP: u64 = 100_000;
-
-/// The agencies whose actions the actor may see: `None` for all.
-pub fn scope(actor: &Actor) -> Option<Vec<Uuid>> {
-    if actor.has_role(Role::BusinessManager)
-        || actor.has_role(Role::ReviewGroupMember)
-        || actor.has_role(Role::Executive)
-    {
-        None
-    } else {
-        Some(actor.agencies_for(Role::AgencyLead))
-    }
-}
 
 /// The tracker's filters as they appear in the address.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
@@ -108,7 +96,7 @@ impl TrackerQuery {
     /// parameter.
     pub fn filter(&self, actor: &Actor, person_id: Uuid) -> Result<Filter, FieldError> {
         let mut filter = Filter {
-            agencies: scope(actor),
+            agencies: learnloop_core::access::action_scope(actor),
             ..Filter::default()
         };
         if let Some(source) = nonempty(&self.source) {
@@ -329,7 +317,7 @@ pub async fn tracker_page(
     )
     .await?;
     let names = Names::load(&txn).await?;
-    let scoped = scope(&signed_in.actor);
+    let scoped = learnloop_core::access::action_scope(&signed_in.actor);
     let mut agency_choices: Vec<(String, String)> = names
         .agencies
         .iter()
@@ -563,59 +551,6 @@ pub async fn export_csv(
 
 // ----- One action -----
 
-/// The action if the actor may see it, without recording an allowed read (for checks made
-/// before a longer request, which records it later). A refusal answers 404 and records a
-/// "denied" entry that commits even though the request fails.
-pub async fn check_action(
-    db: &impl sea_orm::ConnectionTrait,
-    actor: &Actor,
-    id: Uuid,
-    source: Option<String>,
-) -> Result<actions::Model, PageError> {
-    let action = actions::get(db, id)
-        .await
-        .map_err(|_| PageError(AppError::not_found()))?;
-    let allowed = can(
-        actor,
-        Action::ViewActions,
-        Record::Action {
-            agency_id: action.owner_agency_id,
-        },
-    );
-    if !allowed {
-        return Err(crate::audited::refused(
-            AppError::not_found(),
-            audit::Event::new("action.view", "denied")
-                .by(actor)
-                .on("action", id)
-                .from_source(source),
-        ));
-    }
-    Ok(action)
-}
-
-/// The action if the actor may see it, the read recorded in the caller's transaction; not
-/// found otherwise (the refusal recorded on its own, see `check_action`).
-pub async fn visible_action(
-    db: &impl sea_orm::ConnectionTrait,
-    actor: &Actor,
-    id: Uuid,
-    source: Option<String>,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<actions::Model, PageError> {
-    let action = check_action(db, actor, id, source.clone()).await?;
-    audit::append(
-        db,
-        audit::Event::new("action.view", "allowed")
-            .by(actor)
-            .on("action", id)
-            .from_source(source),
-        now,
-    )
-    .await?;
-    Ok(action)
-}
-
 pub struct EvidenceLink {
     id: String,
     name: String,
@@ -656,23 +591,6 @@ struct ActionPage {
     can_sign_off: bool,
 }
 
-async fn may_sign_off(
-    db: &impl sea_orm::ConnectionTrait,
-    signed_in: &SignedIn,
-    action: &actions::Model,
-) -> Result<bool, PageError> {
-    if can(&signed_in.actor, Action::SignOffActions, Record::None) {
-        return Ok(true);
-    }
-    match action.plan_id {
-        Some(plan_id) => {
-            let plan = plans::get(db, plan_id).await?;
-            Ok(plans::oversees(db, &plan, signed_in.person.id).await?)
-        }
-        None => Ok(false),
-    }
-}
-
 async fn action_page(
     state: &AppState,
     signed_in: &SignedIn,
@@ -683,8 +601,14 @@ async fn action_page(
 ) -> PageResult<Html<String>> {
     let now = state.clock.now();
     let today = now.date_naive();
-    let txn = state.db.write().await?;
-    let action = visible_action(&txn, &signed_in.actor, id, source, now).await?;
+    let txn = state.db.read().await?;
+    let action = learnloop_core::actions::open(
+        &txn,
+        crate::extract::journal(state),
+        &crate::extract::viewer(signed_in, &source, now),
+        id,
+    )
+    .await?;
     let rules = Rules::load(&txn).await?;
     let names = Names::load(&txn).await?;
     let history = updates::of_action(&txn, id).await?;
@@ -704,7 +628,7 @@ async fn action_page(
     let can_sign_off = action.status().is_done()
         && action.signed_off_on.is_none()
         && action.lead_person_id != Some(signed_in.person.id)
-        && may_sign_off(&txn, signed_in, &action).await?;
+        && learnloop_core::actions::may_sign_off(&txn, &signed_in.actor, &action).await?;
     let page = ActionPage {
         layout: Layout::new(format!("Action {}", action.reference), "/actions")
             .with_errors(errors)
@@ -824,7 +748,13 @@ pub async fn add_update(
     // Access first: a refused update's body (and its evidence) is never read, let alone parsed.
     {
         let txn = state.db.read().await?;
-        let action = check_action(&txn, &signed_in.actor, id, source.clone()).await?;
+        let action = learnloop_core::actions::open(
+            &txn,
+            crate::extract::refusals_only(&state),
+            &crate::extract::viewer(&signed_in, &source, state.clock.now()),
+            id,
+        )
+        .await?;
         refuse_update(&signed_in.actor, &action, source.clone())?;
     }
     let parts = checked_multipart(&visitor, multipart).await?;
@@ -863,7 +793,13 @@ pub async fn add_update(
     }
     let now = state.clock.now();
     let txn = state.db.write().await?;
-    let action = visible_action(&txn, &signed_in.actor, id, source.clone(), now).await?;
+    let action = learnloop_core::actions::open(
+        &txn,
+        learnloop_core::viewer::Recording::InTransaction,
+        &crate::extract::viewer(&signed_in, &source, now),
+        id,
+    )
+    .await?;
     refuse_update(&signed_in.actor, &action, source.clone())?;
     let mut stored = Vec::new();
     for file in &prepared {
@@ -932,8 +868,14 @@ pub async fn evidence(
     let id = parse_id(&id)?;
     let file_id = parse_id(&file_id)?;
     let now = state.clock.now();
-    let txn = state.db.write().await?;
-    visible_action(&txn, &signed_in.actor, id, source.clone(), now).await?;
+    let txn = state.db.read().await?;
+    learnloop_core::actions::open(
+        &txn,
+        crate::extract::journal(&state),
+        &crate::extract::viewer(&signed_in, &source, now),
+        id,
+    )
+    .await?;
     let file = updates::evidence_file(&txn, id, file_id)
         .await
         .map_err(|_| PageError(AppError::not_found()))?;
@@ -942,15 +884,10 @@ pub async fn evidence(
             tracing::error!(error = %error, "cannot read evidence");
             PageError(AppError::internal())
         })?;
-    audit::append(
-        &txn,
-        audit::Event::new("action.evidence_download", "allowed")
+    state.db.journal().record(audit::Event::new("action.evidence_download", "allowed")
             .by(&signed_in.actor)
             .on("action_evidence", file.id)
-            .from_source(source),
-        now,
-    )
-    .await?;
+            .from_source(source), now).await?;
     txn.commit().await?;
     Ok((
         [
@@ -979,8 +916,14 @@ pub async fn sign_off(
     let now = state.clock.now();
     let version: i32 = forms::field(&form, "version").trim().parse().unwrap_or(0);
     let txn = state.db.write().await?;
-    let action = visible_action(&txn, &signed_in.actor, id, source.clone(), now).await?;
-    if !may_sign_off(&txn, &signed_in, &action).await? {
+    let action = learnloop_core::actions::open(
+        &txn,
+        learnloop_core::viewer::Recording::InTransaction,
+        &crate::extract::viewer(&signed_in, &source, now),
+        id,
+    )
+    .await?;
+    if !learnloop_core::actions::may_sign_off(&txn, &signed_in.actor, &action).await? {
         txn.rollback().await?;
         return Err(PageError(AppError::new(
             StatusCode::FORBIDDEN,

@@ -92,7 +92,7 @@ pub async fn list(
     let from = date("from", &query.from, &mut errors);
     let to = date("to", &query.to, &mut errors);
     let now = state.clock.now();
-    let txn = state.db.write().await?;
+    let txn = state.db.read().await?;
     let person_id = if query.person.trim().is_empty() {
         None
     } else {
@@ -131,14 +131,16 @@ pub async fn list(
             name: person.name,
         })
         .collect();
-    audit::append(
-        &txn,
-        audit::Event::new("audit.view", "allowed")
-            .by(&signed_in.actor)
-            .from_source(source),
-        now,
-    )
-    .await?;
+    state
+        .db
+        .journal()
+        .record(
+            audit::Event::new("audit.view", "allowed")
+                .by(&signed_in.actor)
+                .from_source(source),
+            now,
+        )
+        .await?;
     txn.commit().await?;
     let older_link = match (more, entries.last()) {
         (true, Some(last)) => Some(format!(

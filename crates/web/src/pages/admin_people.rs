@@ -41,7 +41,7 @@ pub async fn list(
     Source(source): Source,
 ) -> PageResult<Html<String>> {
     let now = state.clock.now();
-    let txn = state.db.write().await?;
+    let txn = state.db.read().await?;
     let agency_names: std::collections::HashMap<uuid::Uuid, String> = agencies::list(&txn)
         .await?
         .into_iter()
@@ -70,14 +70,16 @@ pub async fn list(
             name: person.name,
         })
         .collect();
-    audit::append(
-        &txn,
-        audit::Event::new("people.list", "allowed")
-            .by(&signed_in.actor)
-            .from_source(source),
-        now,
-    )
-    .await?;
+    state
+        .db
+        .journal()
+        .record(
+            audit::Event::new("people.list", "allowed")
+                .by(&signed_in.actor)
+                .from_source(source),
+            now,
+        )
+        .await?;
     txn.commit().await?;
     render(&PeoplePage {
         layout: Layout::new("People", "/admin/people"),
@@ -140,7 +142,7 @@ async fn person_page(
     reset_link: Option<String>,
 ) -> PageResult<Html<String>> {
     let now = state.clock.now();
-    let txn = state.db.write().await?;
+    let txn = state.db.read().await?;
     let person = visible_person(&txn, signed_in, id).await?;
     let agency = agencies::get(&txn, person.agency_id).await?.name;
     let grants = grant_rows(&txn, person.id, now.date_naive())
@@ -148,15 +150,17 @@ async fn person_page(
         .into_iter()
         .map(|(row, view)| (row.id.to_string(), view))
         .collect();
-    audit::append(
-        &txn,
-        audit::Event::new("person.view", "allowed")
-            .by(&signed_in.actor)
-            .on("person", person.id)
-            .from_source(source),
-        now,
-    )
-    .await?;
+    state
+        .db
+        .journal()
+        .record(
+            audit::Event::new("person.view", "allowed")
+                .by(&signed_in.actor)
+                .on("person", person.id)
+                .from_source(source),
+            now,
+        )
+        .await?;
     txn.commit().await?;
     render(&PersonPage {
         layout: Layout::new(person.name.clone(), "/admin/people").with_errors(errors),

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use learnloop_core::cases::attachments;
 use learnloop_core::{FieldError, audit};
 
-use super::cases::{case_page, check_case, visible_case};
+use super::cases::case_page;
 use super::parse_id;
 use crate::auth::csrf::checked_multipart;
 use crate::auth::{SignedIn, Source, Visitor};
@@ -31,13 +31,25 @@ pub async fn upload(
     // Access first: a refused upload's body is never read, let alone checked.
     {
         let txn = state.db.read().await?;
-        check_case(&txn, &signed_in.actor, id, source.clone()).await?;
+        learnloop_core::cases::open(
+            &txn,
+            crate::extract::refusals_only(&state),
+            &crate::extract::viewer(&signed_in, &source, state.clock.now()),
+            id,
+        )
+        .await?;
     }
     let parts = checked_multipart(&visitor, multipart).await?;
     let file = parts.into_iter().find(|part| part.name == "file");
     let now = state.clock.now();
     let txn = state.db.write().await?;
-    visible_case(&txn, &signed_in.actor, id, source.clone(), now).await?;
+    learnloop_core::cases::open(
+        &txn,
+        learnloop_core::viewer::Recording::InTransaction,
+        &crate::extract::viewer(&signed_in, &source, now),
+        id,
+    )
+    .await?;
     let checked = match &file {
         Some(part) => {
             attachments::check(part.file_name.as_deref().unwrap_or_default(), &part.bytes)
@@ -91,8 +103,14 @@ pub async fn download(
     let id = parse_id(&id)?;
     let attachment_id = parse_id(&attachment_id)?;
     let now = state.clock.now();
-    let txn = state.db.write().await?;
-    visible_case(&txn, &signed_in.actor, id, source.clone(), now).await?;
+    let txn = state.db.read().await?;
+    learnloop_core::cases::open(
+        &txn,
+        crate::extract::journal(&state),
+        &crate::extract::viewer(&signed_in, &source, now),
+        id,
+    )
+    .await?;
     let attachment = attachments::get(&txn, id, attachment_id).await?;
     let bytes = std::fs::read(state.settings.files_dir.join(attachment.id.to_string()))
         .map_err(storage_error)?;
@@ -100,7 +118,7 @@ pub async fn download(
         .by(&signed_in.actor)
         .on("case_attachment", attachment.id)
         .from_source(source);
-    audit::append(&txn, event, now).await?;
+    state.db.journal().record(event, now).await?;
     txn.commit().await?;
     let disposition = format!(
         "attachment; filename=\"{}\"",

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use learnloop_core::access::{Action, Actor, Record, Role, can};
+use learnloop_core::access::{Action, Actor, Record, can};
 use learnloop_core::cases::{self, CaseInput, CaseRecord, IncidentKind, SubjectKind};
 use learnloop_core::deadlines::{self, Deadline};
 use learnloop_core::{
@@ -21,62 +21,10 @@ use super::layout::{Layout, render};
 use super::parse_id;
 use crate::auth::csrf::CsrfForm;
 use crate::auth::{SignedIn, Source};
-use crate::error::{AppError, PageError, PageResult};
+use crate::error::PageResult;
 use crate::state::AppState;
 
 const PAGE_SIZE: u64 = 25;
-
-/// Loads a case and decides whether the actor may see it, without recording an allowed read
-/// (for checks made before a longer request, which records it later). A refusal answers 404
-/// and records a "denied" entry that commits even though the request fails.
-pub async fn check_case(
-    db: &impl sea_orm::ConnectionTrait,
-    actor: &Actor,
-    id: Uuid,
-    source: Option<String>,
-) -> Result<CaseRecord, PageError> {
-    let record = cases::get(db, id)
-        .await
-        .map_err(|_| PageError(AppError::not_found()))?;
-    if !can(
-        actor,
-        Action::ViewCase,
-        Record::Case {
-            agency_ids: &record.agency_ids,
-        },
-    ) {
-        return Err(crate::audited::refused(
-            AppError::not_found(),
-            audit::Event::new("case.view", "denied")
-                .by(actor)
-                .on("case", id)
-                .from_source(source),
-        ));
-    }
-    Ok(record)
-}
-
-/// Loads a case the actor may see, recording the read in the caller's transaction; anything
-/// else answers 404 (a refusal is recorded on its own, see `check_case`).
-pub async fn visible_case(
-    db: &impl sea_orm::ConnectionTrait,
-    actor: &Actor,
-    id: Uuid,
-    source: Option<String>,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<CaseRecord, PageError> {
-    let record = check_case(db, actor, id, source.clone()).await?;
-    audit::append(
-        db,
-        audit::Event::new("case.view", "allowed")
-            .by(actor)
-            .on("case", id)
-            .from_source(source),
-        now,
-    )
-    .await?;
-    Ok(record)
-}
 
 /// Everything the clocks of a case need, loaded.
 pub struct Loaded {
@@ -218,7 +166,7 @@ pub async fn open_deadlines(
     calendar: &calendar::Calendar,
     today: chrono::NaiveDate,
 ) -> Result<Vec<(CaseRecord, Vec<Deadline>)>, CoreError> {
-    let scope = case_scope(actor);
+    let scope = learnloop_core::access::case_scope(actor);
     let types = TypeClocks::load(db).await?;
     let visible: Vec<CaseRecord> = cases::open_cases(db)
         .await?
@@ -287,15 +235,6 @@ pub struct PageQuery {
     page: Option<u64>,
 }
 
-/// The agencies whose cases the actor sees, or `None` for all of them.
-pub fn case_scope(actor: &Actor) -> Option<Vec<Uuid>> {
-    if actor.sees_all_cases() {
-        None
-    } else {
-        Some(actor.agencies_for(Role::AgencyLead))
-    }
-}
-
 pub async fn list(
     State(state): State<AppState>,
     signed_in: SignedIn,
@@ -304,18 +243,20 @@ pub async fn list(
 ) -> PageResult<Html<String>> {
     let now = state.clock.now();
     let page = query.page.unwrap_or(1).max(1);
-    let txn = state.db.write().await?;
-    let scope = case_scope(&signed_in.actor);
+    let txn = state.db.read().await?;
+    let scope = learnloop_core::access::case_scope(&signed_in.actor);
     let (records, total) =
         cases::list(&txn, scope.as_deref(), (page - 1) * PAGE_SIZE, PAGE_SIZE).await?;
-    audit::append(
-        &txn,
-        audit::Event::new("cases.list", "allowed")
-            .by(&signed_in.actor)
-            .from_source(source),
-        now,
-    )
-    .await?;
+    state
+        .db
+        .journal()
+        .record(
+            audit::Event::new("cases.list", "allowed")
+                .by(&signed_in.actor)
+                .from_source(source),
+            now,
+        )
+        .await?;
     txn.commit().await?;
     let rows = records
         .into_iter()
@@ -642,8 +583,14 @@ pub async fn case_page(
 ) -> PageResult<Html<String>> {
     let now = state.clock.now();
     let today = now.date_naive();
-    let txn = state.db.write().await?;
-    let record = visible_case(&txn, &signed_in.actor, id, source, now).await?;
+    let txn = state.db.read().await?;
+    let record = learnloop_core::cases::open(
+        &txn,
+        crate::extract::journal(state),
+        &crate::extract::viewer(signed_in, &source, now),
+        id,
+    )
+    .await?;
     let calendar = calendar::store::load(&txn).await?;
     let loaded = load_related(&txn, id).await?;
     let deadlines = deadlines_of(
@@ -837,7 +784,13 @@ where
 {
     let now = state.clock.now();
     let txn = state.db.write().await?;
-    visible_case(&txn, &signed_in.actor, id, source.clone(), now).await?;
+    learnloop_core::cases::open(
+        &txn,
+        learnloop_core::viewer::Recording::InTransaction,
+        &crate::extract::viewer(signed_in, &source, now),
+        id,
+    )
+    .await?;
     let (txn, result) = apply(txn).await;
     match result {
         Ok(()) => {
@@ -996,8 +949,14 @@ pub async fn edit_form(
 ) -> PageResult<Html<String>> {
     let id = parse_id(&id)?;
     let now = state.clock.now();
-    let txn = state.db.write().await?;
-    let record = visible_case(&txn, &signed_in.actor, id, source, now).await?;
+    let txn = state.db.read().await?;
+    let record = learnloop_core::cases::open(
+        &txn,
+        crate::extract::journal(&state),
+        &crate::extract::viewer(&signed_in, &source, now),
+        id,
+    )
+    .await?;
     txn.commit().await?;
     let editing = Editing {
         id,
@@ -1041,7 +1000,13 @@ pub async fn update(
     let now = state.clock.now();
     let version = forms::field(&form, "version").parse::<i32>().unwrap_or(0);
     let txn = state.db.write().await?;
-    visible_case(&txn, &signed_in.actor, id, source.clone(), now).await?;
+    learnloop_core::cases::open(
+        &txn,
+        learnloop_core::viewer::Recording::InTransaction,
+        &crate::extract::viewer(&signed_in, &source, now),
+        id,
+    )
+    .await?;
     match cases::update(&txn, id, version, input_from(&form), now).await {
         Ok(_) => {
             let event = audit::Event::new("case.update", "succeeded")

@@ -50,7 +50,7 @@ pub async fn show(
     Source(source): Source,
 ) -> PageResult<Html<String>> {
     let now = state.clock.now();
-    let txn = state.db.write().await?;
+    let txn = state.db.read().await?;
     let clocks = if can(&signed_in.actor, Action::ViewCase, Record::None) {
         let calendar = calendar::store::load(&txn).await?;
         let open = open_deadlines(&txn, &signed_in.actor, &calendar, now.date_naive()).await?;
@@ -62,14 +62,16 @@ pub async fn show(
         let due_soon = deadlines
             .filter(|d| d.state == DeadlineState::Due && d.working_days_remaining <= DUE_SOON_DAYS)
             .count();
-        audit::append(
-            &txn,
-            audit::Event::new("dashboard.view", "allowed")
-                .by(&signed_in.actor)
-                .from_source(source),
-            now,
-        )
-        .await?;
+        state
+            .db
+            .journal()
+            .record(
+                audit::Event::new("dashboard.view", "allowed")
+                    .by(&signed_in.actor)
+                    .from_source(source),
+                now,
+            )
+            .await?;
         Some(Clocks {
             open_cases: open.len(),
             overdue,
@@ -81,7 +83,7 @@ pub async fn show(
     let actions = if can(&signed_in.actor, Action::ViewActions, Record::None) {
         let today = now.date_naive();
         let rules = Rules::load(&txn).await?;
-        let scope = super::actions::scope(&signed_in.actor);
+        let scope = learnloop_core::access::action_scope(&signed_in.actor);
         let counts =
             tracker::counts(&txn, scope.as_deref(), today, rules.remind_days_before).await?;
         let names: std::collections::HashMap<uuid::Uuid, String> = agencies::list(&txn)

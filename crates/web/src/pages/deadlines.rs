@@ -62,7 +62,7 @@ pub async fn show(
     };
     let now = state.clock.now();
     let today = now.date_naive();
-    let txn = state.db.write().await?;
+    let txn = state.db.read().await?;
     let calendar = calendar::store::load(&txn).await?;
     let (mut overdue, mut due) = (Vec::new(), Vec::new());
     for (record, deadlines) in open_deadlines(&txn, &signed_in.actor, &calendar, today).await? {
@@ -82,14 +82,16 @@ pub async fn show(
             }
         }
     }
-    audit::append(
-        &txn,
-        audit::Event::new("deadlines.view", "allowed")
-            .by(&signed_in.actor)
-            .from_source(source),
-        now,
-    )
-    .await?;
+    state
+        .db
+        .journal()
+        .record(
+            audit::Event::new("deadlines.view", "allowed")
+                .by(&signed_in.actor)
+                .from_source(source),
+            now,
+        )
+        .await?;
     txn.commit().await?;
     render(&DeadlinesPage {
         layout: Layout::new("Deadlines due and overdue", "/deadlines").with_errors(errors),

@@ -11,7 +11,6 @@ use learnloop_core::{CoreError, FieldError, audit, calendar, groups};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::cases::visible_case;
 use super::forms::{self, Pairs};
 use super::layout::{Layout, render};
 use super::parse_id;
@@ -85,8 +84,14 @@ async fn page(
         errors,
     } = step;
     let now = state.clock.now();
-    let txn = state.db.write().await?;
-    let record = visible_case(&txn, &signed_in.actor, case_id, source, now).await?;
+    let txn = state.db.read().await?;
+    let record = learnloop_core::cases::open(
+        &txn,
+        crate::extract::journal(state),
+        &crate::extract::viewer(signed_in, &source, now),
+        case_id,
+    )
+    .await?;
     let review_type = review_types::store::get(&txn, type_code).await?;
     let all_groups = groups::list(&txn).await?;
     txn.commit().await?;
@@ -182,7 +187,13 @@ pub async fn submit(
     let code = forms::field(&form, "review_type");
     let now = state.clock.now();
     let txn = state.db.write().await?;
-    visible_case(&txn, &signed_in.actor, id, source.clone(), now).await?;
+    learnloop_core::cases::open(
+        &txn,
+        learnloop_core::viewer::Recording::InTransaction,
+        &crate::extract::viewer(&signed_in, &source, now),
+        id,
+    )
+    .await?;
     let config = review_types::store::get(&txn, &code)
         .await
         .map(|t| t.config())

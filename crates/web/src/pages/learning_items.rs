@@ -24,16 +24,6 @@ use crate::auth::{SignedIn, Source};
 use crate::error::{AppError, PageError, PageResult};
 use crate::state::AppState;
 
-/// Whether this reader may open this item.
-pub fn may_read(actor: &Actor, item: &Item) -> bool {
-    match Reader::of(actor) {
-        Reader::Everything => true,
-        _ if item.item.published => true,
-        Reader::Agencies(ids) => item.agency_ids.iter().any(|a| ids.contains(a)),
-        Reader::PublishedOnly => false,
-    }
-}
-
 pub struct Choice {
     pub value: String,
     pub label: String,
@@ -135,7 +125,7 @@ pub async fn list(
     let rows: Vec<ItemRow> = learning::load(&txn, None)
         .await?
         .into_iter()
-        .filter(|i| may_read(&signed_in.actor, i))
+        .filter(|i| learning::may_read(&signed_in.actor, i))
         .filter(|i| query.stage.is_empty() || i.stage().as_str() == query.stage)
         // The newest; the library searches them all.
         .take(LIST_LIMIT)
@@ -466,48 +456,6 @@ pub async fn similar_rows(
     Ok(all)
 }
 
-/// The item if the actor may open it. A refusal answers 404 and records a "denied" entry that
-/// commits even though the request fails; the caller records an allowed read.
-async fn visible(
-    db: &impl sea_orm::ConnectionTrait,
-    actor: &Actor,
-    id: Uuid,
-    source: Option<String>,
-) -> Result<Item, PageError> {
-    let item = learning::get(db, id)
-        .await
-        .map_err(|_| PageError(AppError::not_found()))?;
-    if !may_read(actor, &item) {
-        return Err(crate::audited::refused(
-            AppError::not_found(),
-            audit::Event::new("learning_item.view", "denied")
-                .by(actor)
-                .on("learning_item", id)
-                .from_source(source),
-        ));
-    }
-    Ok(item)
-}
-
-/// Records an allowed read of an item (the page, its briefing or the briefing's document),
-/// after the read-only transaction that served it.
-async fn record_item_read(
-    state: &AppState,
-    signed_in: &SignedIn,
-    what: &str,
-    id: Uuid,
-    source: Option<String>,
-) -> Result<(), PageError> {
-    crate::audited::record_read(
-        state,
-        audit::Event::new(what, "allowed")
-            .by(&signed_in.actor)
-            .on("learning_item", id)
-            .from_source(source),
-    )
-    .await
-}
-
 async fn item_page(
     state: &AppState,
     signed_in: &SignedIn,
@@ -517,7 +465,15 @@ async fn item_page(
     values: Pairs,
 ) -> PageResult<Html<String>> {
     let txn = state.db.read().await?;
-    let item = visible(&txn, &signed_in.actor, id, source.clone()).await?;
+    let viewer = crate::extract::viewer(signed_in, &source, state.clock.now());
+    let item = learning::open(
+        &txn,
+        crate::extract::journal(state),
+        &viewer,
+        "learning_item.view",
+        id,
+    )
+    .await?;
     let names: HashMap<Uuid, String> = agencies::list(&txn)
         .await?
         .into_iter()
@@ -641,7 +597,6 @@ async fn item_page(
             .to_string(),
     };
     drop(txn);
-    record_item_read(state, signed_in, "learning_item.view", id, source).await?;
     render(&page)
 }
 
@@ -670,7 +625,15 @@ where
 {
     let now = state.clock.now();
     let txn = state.db.write().await?;
-    visible(&txn, &signed_in.actor, id, source.clone()).await?;
+    let viewer = crate::extract::viewer(signed_in, &source, now);
+    learning::open(
+        &txn,
+        learnloop_core::viewer::Recording::InTransaction,
+        &viewer,
+        "learning_item.view",
+        id,
+    )
+    .await?;
     let (txn, result) = apply(txn).await;
     match result {
         Ok(()) => {
@@ -939,10 +902,17 @@ pub async fn briefing(
 ) -> PageResult<Html<String>> {
     let id = parse_id(&id)?;
     let txn = state.db.read().await?;
-    let item = visible(&txn, &signed_in.actor, id, source.clone()).await?;
+    let viewer = crate::extract::viewer(&signed_in, &source, state.clock.now());
+    let item = learning::open(
+        &txn,
+        crate::extract::journal(&state),
+        &viewer,
+        "learning_item.briefing",
+        id,
+    )
+    .await?;
     let briefing = item_briefing(&item, item_case(&txn, &item).await?);
     drop(txn);
-    record_item_read(&state, &signed_in, "learning_item.briefing", id, source).await?;
     render(&BriefingPage {
         layout: Layout::new(
             format!("7-minute briefing: {}", briefing.title),
@@ -1002,17 +972,17 @@ pub async fn briefing_docx(
 ) -> PageResult<Response> {
     let id = parse_id(&id)?;
     let txn = state.db.read().await?;
-    let item = visible(&txn, &signed_in.actor, id, source.clone()).await?;
-    let briefing = item_briefing(&item, item_case(&txn, &item).await?);
-    drop(txn);
-    record_item_read(
-        &state,
-        &signed_in,
+    let viewer = crate::extract::viewer(&signed_in, &source, state.clock.now());
+    let item = learning::open(
+        &txn,
+        crate::extract::journal(&state),
+        &viewer,
         "learning_item.briefing_download",
         id,
-        source,
     )
     .await?;
+    let briefing = item_briefing(&item, item_case(&txn, &item).await?);
+    drop(txn);
     docx_response(&briefing, "7-minute-briefing.docx")
 }
 
@@ -1080,9 +1050,14 @@ pub async fn review_briefing_page(
 ) -> PageResult<Html<String>> {
     let id = parse_id(&id)?;
     let now = state.clock.now();
-    let txn = state.db.write().await?;
-    let (review, _) =
-        super::reviews::visible_review(&txn, &signed_in.actor, id, source, now).await?;
+    let txn = state.db.read().await?;
+    let (review, _) = learnloop_core::reviews::open(
+        &txn,
+        crate::extract::journal(&state),
+        &crate::extract::viewer(&signed_in, &source, now),
+        id,
+    )
+    .await?;
     let briefing = review_briefing(&txn, &review).await?;
     txn.commit().await?;
     render(&BriefingPage {
@@ -1102,9 +1077,14 @@ pub async fn review_briefing_docx(
 ) -> PageResult<Response> {
     let id = parse_id(&id)?;
     let now = state.clock.now();
-    let txn = state.db.write().await?;
-    let (review, _) =
-        super::reviews::visible_review(&txn, &signed_in.actor, id, source, now).await?;
+    let txn = state.db.read().await?;
+    let (review, _) = learnloop_core::reviews::open(
+        &txn,
+        crate::extract::journal(&state),
+        &crate::extract::viewer(&signed_in, &source, now),
+        id,
+    )
+    .await?;
     let briefing = review_briefing(&txn, &review).await?;
     txn.commit().await?;
     docx_response(&briefing, "7-minute-briefing.docx")

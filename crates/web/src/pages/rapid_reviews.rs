@@ -12,7 +12,6 @@ use learnloop_core::{CoreError, FieldError, agencies, audit, calendar, review_ty
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::cases::visible_case;
 use super::forms::rename;
 use super::layout::{Layout, render};
 use super::parse_id;
@@ -70,11 +69,17 @@ async fn page(
 ) -> PageResult<Html<String>> {
     let now = state.clock.now();
     let today = now.date_naive();
-    let txn = state.db.write().await?;
+    let txn = state.db.read().await?;
     let full = rapid_reviews::get(&txn, id)
         .await
         .map_err(|_| PageError(AppError::not_found()))?;
-    let record = visible_case(&txn, &signed_in.actor, full.review.case_id, source, now).await?;
+    let record = learnloop_core::cases::open(
+        &txn,
+        crate::extract::journal(state),
+        &crate::extract::viewer(signed_in, &source, now),
+        full.review.case_id,
+    )
+    .await?;
     let calendar = calendar::store::load(&txn).await?;
     let agency_names: HashMap<Uuid, String> = agencies::list(&txn)
         .await?
@@ -203,12 +208,11 @@ where
     let full = rapid_reviews::get(&txn, id)
         .await
         .map_err(|_| PageError(AppError::not_found()))?;
-    visible_case(
+    learnloop_core::cases::open(
         &txn,
-        &signed_in.actor,
+        learnloop_core::viewer::Recording::InTransaction,
+        &crate::extract::viewer(signed_in, &source, now),
         full.review.case_id,
-        source.clone(),
-        now,
     )
     .await?;
     let (txn, result) = apply(txn).await;

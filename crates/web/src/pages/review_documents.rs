@@ -9,7 +9,7 @@ use learnloop_core::reviews::{contributions, documents};
 use learnloop_core::{CoreError, FieldError, audit};
 
 use super::parse_id;
-use super::reviews::{Change, Need, Tab, change, check_change, visible_review};
+use super::reviews::{Change, Need, Tab, change, check_change};
 use crate::auth::csrf::{Part, checked_multipart};
 use crate::auth::{SignedIn, Source, Visitor};
 use crate::error::{AppError, PageError, PageResult};
@@ -257,8 +257,14 @@ pub async fn download(
     let id = parse_id(&id)?;
     let version_id = parse_id(&version_id)?;
     let now = state.clock.now();
-    let txn = state.db.write().await?;
-    visible_review(&txn, &signed_in.actor, id, source.clone(), now).await?;
+    let txn = state.db.read().await?;
+    learnloop_core::reviews::open(
+        &txn,
+        crate::extract::journal(&state),
+        &crate::extract::viewer(&signed_in, &source, now),
+        id,
+    )
+    .await?;
     let (_, version) = documents::version(&txn, id, version_id)
         .await
         .map_err(|_| PageError(AppError::not_found()))?;
@@ -267,15 +273,10 @@ pub async fn download(
             tracing::error!(error = %error, "cannot read a review document");
             PageError(AppError::internal())
         })?;
-    audit::append(
-        &txn,
-        audit::Event::new("review.document_download", "allowed")
+    state.db.journal().record(audit::Event::new("review.document_download", "allowed")
             .by(&signed_in.actor)
             .on("review_document_version", version.id)
-            .from_source(source),
-        now,
-    )
-    .await?;
+            .from_source(source), now).await?;
     txn.commit().await?;
     let disposition = format!(
         "attachment; filename=\"v{}-{}\"",

@@ -15,8 +15,7 @@ use learnloop_core::reviews::{
     self, contributions, documents, entries, people as review_people, publication, stages, voices,
 };
 use learnloop_core::{
-    CoreError, FieldError, agencies, audit, calendar, cases, partnerships, people, review_types,
-    themes,
+    CoreError, FieldError, agencies, audit, calendar, partnerships, people, review_types, themes,
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -126,61 +125,6 @@ fn date(value: Option<chrono::NaiveDate>) -> String {
     value
         .map(|d| d.format("%-d %b %Y").to_string())
         .unwrap_or_default()
-}
-
-/// The review and its case if the actor may see it, without recording an allowed read (for
-/// checks made before a longer request, which records it later). A refusal answers 404 and
-/// records a "denied" entry that commits even though the request fails.
-pub async fn check_review(
-    db: &impl sea_orm::ConnectionTrait,
-    actor: &Actor,
-    id: Uuid,
-    source: Option<String>,
-) -> Result<(reviews::Model, CaseRecord), PageError> {
-    let review = reviews::get(db, id)
-        .await
-        .map_err(|_| PageError(AppError::not_found()))?;
-    let case = cases::get(db, review.case_id).await?;
-    let allowed = can(
-        actor,
-        Action::ViewReview,
-        Record::Review {
-            review_id: id,
-            agency_ids: &case.agency_ids,
-        },
-    );
-    if !allowed {
-        return Err(crate::audited::refused(
-            AppError::not_found(),
-            audit::Event::new("review.view", "denied")
-                .by(actor)
-                .on("review", id)
-                .from_source(source),
-        ));
-    }
-    Ok((review, case))
-}
-
-/// The review if the actor may see it, the read recorded in the caller's transaction; not
-/// found otherwise (the refusal recorded on its own, see `check_review`).
-pub async fn visible_review(
-    db: &impl sea_orm::ConnectionTrait,
-    actor: &Actor,
-    id: Uuid,
-    source: Option<String>,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<(reviews::Model, CaseRecord), PageError> {
-    let found = check_review(db, actor, id, source.clone()).await?;
-    audit::append(
-        db,
-        audit::Event::new("review.view", "allowed")
-            .by(actor)
-            .on("review", id)
-            .from_source(source),
-        now,
-    )
-    .await?;
-    Ok(found)
 }
 
 async fn head(
@@ -476,8 +420,14 @@ pub async fn render_tab(
 ) -> PageResult<Html<String>> {
     let now = state.clock.now();
     let today = now.date_naive();
-    let txn = state.db.write().await?;
-    let (review, case) = visible_review(&txn, &signed_in.actor, id, source, now).await?;
+    let txn = state.db.read().await?;
+    let (review, case) = learnloop_core::reviews::open(
+        &txn,
+        crate::extract::journal(state),
+        &crate::extract::viewer(signed_in, &source, now),
+        id,
+    )
+    .await?;
     let powers = powers(&signed_in.actor, id, &case.agency_ids);
     let head = head(&txn, &signed_in.actor, &review, &case, tab).await?;
     let layout = Layout::new(format!("{}: {}", tab.label(), review.title), "/reviews")
@@ -949,7 +899,17 @@ pub async fn check_change(
     action: &str,
 ) -> Result<(), PageError> {
     let txn = state.db.read().await?;
-    let (_, case) = check_review(&txn, actor, id, source.clone()).await?;
+    let (_, case) = learnloop_core::reviews::open(
+        &txn,
+        crate::extract::refusals_only(state),
+        &learnloop_core::viewer::Viewer {
+            actor,
+            source: source.as_deref(),
+            now: state.clock.now(),
+        },
+        id,
+    )
+    .await?;
     drop(txn);
     if !may_change(actor, need, id, &case.agency_ids) {
         return Err(crate::audited::refused(
@@ -999,7 +959,13 @@ where
     } = change;
     let now = state.clock.now();
     let txn = state.db.write().await?;
-    let (_, case) = visible_review(&txn, &signed_in.actor, id, source.clone(), now).await?;
+    let (_, case) = learnloop_core::reviews::open(
+        &txn,
+        learnloop_core::viewer::Recording::InTransaction,
+        &crate::extract::viewer(signed_in, &source, now),
+        id,
+    )
+    .await?;
     let actor = &signed_in.actor;
     if !may_change(actor, need, id, &case.agency_ids) {
         audit::append(
