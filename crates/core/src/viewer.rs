@@ -95,6 +95,19 @@ impl Viewer<'_> {
         }
     }
 
+    /// Inside a change's transaction: `Ok` when `allowed`, otherwise a refusal answering 403
+    /// with `message`, carrying the "denied" entry of `subject`.
+    pub fn require(&self, allowed: bool, subject: Subject<'_>, message: &str) -> CoreResult<()> {
+        if allowed {
+            Ok(())
+        } else {
+            Err(CoreError::Refused {
+                answer: Box::new(CoreError::Forbidden(message.to_string())),
+                entry: Box::new(self.event_on(subject, "denied")),
+            })
+        }
+    }
+
     /// Records an allowed read that is not of one record (a list, a search, the dashboard).
     pub async fn record(&self, journal: &Journal, action: &str) -> CoreResult<()> {
         journal

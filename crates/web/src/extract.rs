@@ -140,3 +140,34 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiPaging {
         Ok(ApiPaging { page, per_page })
     }
 }
+
+/// The version an API change is made against, from `If-Match` (the ETag the client read, as
+/// `"v3"`). Missing answers 428; one that is not a version of ours can only be stale.
+pub struct IfMatch(pub i32);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let Some(value) = parts
+            .headers
+            .get(axum::http::header::IF_MATCH)
+            .and_then(|value| value.to_str().ok())
+        else {
+            return Err(crate::error::ApiError(AppError::new(
+                axum::http::StatusCode::PRECONDITION_REQUIRED,
+                "if_match_required",
+                "Send the ETag you read as If-Match",
+            ))
+            .into_response());
+        };
+        Ok(IfMatch(
+            value
+                .trim()
+                .trim_matches('"')
+                .trim_start_matches('v')
+                .parse::<i32>()
+                .unwrap_or(-1),
+        ))
+    }
+}

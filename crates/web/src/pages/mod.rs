@@ -14,6 +14,7 @@ pub mod api_docs;
 pub mod calendar_feed;
 pub mod case_attachments;
 pub mod cases;
+pub mod change;
 pub mod dashboard;
 pub mod deadlines;
 pub mod decisions;

@@ -1,0 +1,149 @@
+//! One way to change a record, for every page and (in `api`) every API endpoint.
+//!
+//! A change is one write transaction. `apply` opens the record for the caller
+//! (`Recording::InTransaction`: the read is recorded with the change), checks the power the
+//! change needs (`Viewer::require`, a refusal carrying its "denied" entry), and changes it. Then:
+//!
+//! | outcome | page | API |
+//! | --- | --- | --- |
+//! | done | "succeeded" entry appended in the same transaction, commit, 303 to `done` | the same, then the answer |
+//! | invalid input | nothing written, the form again with its error summary, 422 | 422 naming the fields |
+//! | a stale version | nothing written, the form again saying someone else saved it, 409 | 412 |
+//! | refused / not found | the error page; the refusal's entry written after the rollback | the same as JSON |
+//!
+//! The API's missing `If-Match` (428) is answered by the `IfMatch` extractor before a change
+//! begins.
+
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use learnloop_core::error::CoreResult;
+use learnloop_core::{CoreError, FieldError, audit};
+use sea_orm::DatabaseTransaction;
+use uuid::Uuid;
+
+use crate::error::{ApiError, ApiResult, AppError, PageResult};
+use crate::extract::Caller;
+use crate::state::AppState;
+
+/// What is changed, as the audit trail names it, and how people name the record.
+#[derive(Debug, Clone, Copy)]
+pub struct Change<'a> {
+    /// The audit action, for example "review.details_changed".
+    pub action: &'a str,
+    /// The record's type in the audit trail ("review") and its id.
+    pub record_type: &'a str,
+    pub record_id: Uuid,
+    /// The record as people call it, for the "someone else saved this …" message.
+    pub noun: &'a str,
+}
+
+impl<'a> Change<'a> {
+    pub fn new(action: &'a str, record_type: &'a str, record_id: Uuid) -> Self {
+        Change {
+            action,
+            record_type,
+            record_id,
+            noun: record_type,
+        }
+    }
+
+    pub fn called(mut self, noun: &'a str) -> Self {
+        self.noun = noun;
+        self
+    }
+
+    fn succeeded(&self, caller: &Caller) -> audit::Event {
+        caller
+            .viewer()
+            .event(self.action, "succeeded")
+            .on(self.record_type, self.record_id)
+    }
+
+    fn stale_error(&self, message: &str) -> FieldError {
+        FieldError::new(
+            "version",
+            format!(
+                "Someone else saved this {} while you were editing ({message}). Your changes were not saved: check the page and try again",
+                self.noun
+            ),
+        )
+    }
+}
+
+/// Why the form is shown again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Again {
+    /// The input was refused (422).
+    Invalid,
+    /// Someone else saved the record first (409).
+    Stale,
+}
+
+/// Runs `apply` in one write transaction and answers as a page (see the module's table).
+/// `done` names where to go once it is saved; `form_again` renders the form with the errors.
+pub async fn on_page<T, A, D, R>(
+    state: &AppState,
+    caller: &Caller,
+    change: Change<'_>,
+    apply: A,
+    done: D,
+    form_again: R,
+) -> PageResult<Response>
+where
+    A: AsyncFnOnce(&DatabaseTransaction) -> CoreResult<T>,
+    D: FnOnce(T) -> String,
+    R: AsyncFnOnce(Vec<FieldError>, Again) -> PageResult<Html<String>>,
+{
+    match run(state, caller, change, apply).await {
+        Ok(value) => Ok(Redirect::to(&done(value)).into_response()),
+        Err(CoreError::Invalid(errors)) => {
+            let page = form_again(errors, Again::Invalid).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(CoreError::Conflict(message)) => {
+            let page = form_again(vec![change.stale_error(&message)], Again::Stale).await?;
+            Ok((StatusCode::CONFLICT, page).into_response())
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// Runs `apply` in one write transaction and answers as the API does (see the module's
+/// table): the value `apply` returned, or the error as JSON.
+pub async fn in_api<T, A>(
+    state: &AppState,
+    caller: &Caller,
+    change: Change<'_>,
+    apply: A,
+) -> ApiResult<T>
+where
+    A: AsyncFnOnce(&DatabaseTransaction) -> CoreResult<T>,
+{
+    match run(state, caller, change, apply).await {
+        Ok(value) => Ok(value),
+        Err(CoreError::Conflict(message)) => Err(ApiError(AppError::new(
+            StatusCode::PRECONDITION_FAILED,
+            "stale_version",
+            message,
+        ))),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// The transaction both twins share: apply, record, commit; or roll back (by dropping the
+/// transaction) and hand back the error.
+async fn run<T, A>(
+    state: &AppState,
+    caller: &Caller,
+    change: Change<'_>,
+    apply: A,
+) -> CoreResult<T>
+where
+    A: AsyncFnOnce(&DatabaseTransaction) -> CoreResult<T>,
+{
+    let txn = state.db.write().await?;
+    let value = apply(&txn).await?;
+    audit::append(&txn, change.succeeded(caller), caller.now).await?;
+    txn.commit().await?;
+    Ok(value)
+}
