@@ -16,6 +16,7 @@ pub mod case_attachments;
 pub mod cases;
 pub mod change;
 pub mod dashboard;
+pub mod dates;
 pub mod deadlines;
 pub mod decisions;
 pub mod forms;
