@@ -12,6 +12,13 @@ use crate::rapid_reviews;
 use crate::review_types::{self, Config};
 use crate::reviews;
 
+mod load;
+
+pub use load::{
+    Loaded, TypeClocks, deadlines_of, load_related, load_related_many, of_case,
+    open_case_deadlines, open_deadlines,
+};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum State {

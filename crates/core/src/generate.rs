@@ -256,7 +256,7 @@ pub async fn generate(
         insert_batches(db, entry_rows).await?;
         insert_batches(db, tag_rows).await?;
         insert_batches(db, addressee_rows).await?;
-        library::index_review(db, review.id).await?;
+        reviews::entries::index_in_library(db, review.id).await?;
         if index % 20 == 0 || index + 1 == review_count {
             progress("reviews", index + 1, review_count);
         }

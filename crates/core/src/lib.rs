@@ -16,11 +16,14 @@ pub mod deadlines;
 pub mod decisions;
 pub mod demo;
 pub mod error;
+pub mod figures;
 pub mod generate;
 pub mod groups;
 pub mod identity;
 pub mod learning;
 pub mod library;
+// Above the library and the domains: reads both for the library's pages.
+pub mod library_views;
 pub mod mail;
 pub mod migration;
 pub mod partnerships;

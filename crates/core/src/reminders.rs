@@ -223,12 +223,14 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// One round: queue what is due (one transaction), then send what is queued.
+    /// One round: queue what is due (one transaction), send what is queued, and refresh the
+    /// dashboard's kept figures that are out of date.
     pub async fn tick(&self) -> CoreResult<(Queued, usize)> {
         let now = self.clock.now();
         let txn = self.db.write().await?;
         let queued = scan(&txn, &self.public_url, now).await?;
         txn.commit().await?;
+        crate::figures::refresh(&self.db, now).await?;
         let sent = mail::deliver(
             self.db.conn(),
             &self.mailer,

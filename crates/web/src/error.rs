@@ -2,12 +2,11 @@
 //! `{"error": {"code", "message", "request_id"}}`. Database details are logged, never shown.
 
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use learnloop_core::{CoreError, FieldError};
 use serde::Serialize;
 
 use crate::context;
-use crate::pages::layout::render_error_page;
 
 #[derive(Debug)]
 pub struct AppError {
@@ -156,16 +155,11 @@ impl<E: Into<AppError>> From<E> for PageError {
     }
 }
 
-impl IntoResponse for PageError {
-    fn into_response(self) -> Response {
-        let status = self.0.status;
-        let response = (status, Html(render_error_page(&self.0))).into_response();
-        with_refusal(response, self.0.refusal)
-    }
-}
+// `impl IntoResponse for PageError` is in `pages/layout.rs`, beside the error page it renders:
+// errors are a lower layer than pages, and never import them.
 
 /// Hands a refusal's audit entry to `audited::record_refusals` on the response.
-fn with_refusal(
+pub(crate) fn with_refusal(
     mut response: Response,
     refusal: Option<Box<learnloop_core::audit::Event>>,
 ) -> Response {

@@ -77,14 +77,21 @@ pub fn journal(state: &AppState) -> Recording<'_> {
 }
 
 /// A record's id from a path with one parameter. Anything but a UUID is "not found", as a
-/// record that does not exist is.
+/// record that does not exist is: a page under the site, JSON under `/api/`.
 pub struct RecordId(pub Uuid);
 
 impl<S: Send + Sync> FromRequestParts<S> for RecordId {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let not_found = || PageError(AppError::not_found()).into_response();
+        let is_api = parts.uri.path().starts_with("/api/");
+        let not_found = || {
+            if is_api {
+                crate::error::ApiError(AppError::not_found()).into_response()
+            } else {
+                PageError(AppError::not_found()).into_response()
+            }
+        };
         let Path(raw) = Path::<String>::from_request_parts(parts, state)
             .await
             .map_err(|_| not_found())?;

@@ -2,33 +2,17 @@
 //! learning embedded? It records the evidence (a re-audit, an indicator, practitioner feedback)
 //! and a judgement; "not embedded" reopens the plan.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use sea_orm::entity::prelude::*;
-use sea_orm::{ConnectionTrait, QueryOrder, Set};
+use sea_orm::{ConnectionTrait, Set};
 
+use super::plans;
 use crate::error::{CoreError, CoreResult};
 use crate::{FieldError, validate};
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-#[sea_orm(table_name = "assurance_checks")]
-pub struct Model {
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
-    pub plan_id: Uuid,
-    pub due_on: NaiveDate,
-    pub completed_on: Option<NaiveDate>,
-    /// "yes", "partly" or "no".
-    pub embedded: Option<String>,
-    pub evidence_kind: Option<String>,
-    pub evidence: Option<String>,
-    pub judgement: Option<String>,
-    pub recorded_by: Option<Uuid>,
-}
-
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
-
-impl ActiveModelBehavior for ActiveModel {}
+// The check's table lives in `checks`, which plans schedule through: assurance depends on
+// plans (a "not embedded" finding reopens one), never the other way round.
+pub use super::checks::{ActiveModel, Column, Entity, Model, PrimaryKey, Relation, due, of_plan};
 
 pub const EMBEDDED: [(&str, &str); 3] = [
     ("yes", "Embedded"),
@@ -43,44 +27,6 @@ pub const EVIDENCE_KINDS: [(&str, &str); 5] = [
     ("family_feedback", "Family or service user feedback"),
     ("training_evaluation", "Training evaluation"),
 ];
-
-pub(crate) async fn schedule(
-    db: &impl ConnectionTrait,
-    plan_id: Uuid,
-    due_on: NaiveDate,
-) -> CoreResult<Model> {
-    Ok(Entity::insert(ActiveModel {
-        id: Set(Uuid::now_v7()),
-        plan_id: Set(plan_id),
-        due_on: Set(due_on),
-        completed_on: Set(None),
-        embedded: Set(None),
-        evidence_kind: Set(None),
-        evidence: Set(None),
-        judgement: Set(None),
-        recorded_by: Set(None),
-    })
-    .exec_with_returning(db)
-    .await?)
-}
-
-pub async fn of_plan(db: &impl ConnectionTrait, plan_id: Uuid) -> CoreResult<Vec<Model>> {
-    Ok(Entity::find()
-        .filter(Column::PlanId.eq(plan_id))
-        .order_by_asc(Column::DueOn)
-        .all(db)
-        .await?)
-}
-
-/// Checks not yet recorded that are due on or before `today`.
-pub async fn due(db: &impl ConnectionTrait, today: NaiveDate) -> CoreResult<Vec<Model>> {
-    Ok(Entity::find()
-        .filter(Column::CompletedOn.is_null())
-        .filter(Column::DueOn.lte(today))
-        .order_by_asc(Column::DueOn)
-        .all(db)
-        .await?)
-}
 
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct Finding {
@@ -148,7 +94,7 @@ pub async fn record(
     active.recorded_by = Set(Some(by));
     let saved = active.update(db).await?;
     if finding.embedded == "no" {
-        super::plans::reopen(db, check.plan_id, &judgement, by, now).await?;
+        plans::reopen(db, check.plan_id, &judgement, by, now).await?;
     }
     Ok(saved)
 }

@@ -5,10 +5,18 @@
 //! the dashboard, the API).
 
 pub mod assurance;
+mod checks;
 pub mod import;
 pub mod plans;
+mod sources;
+pub mod tags;
 pub mod tracker;
 pub mod updates;
+mod viewing;
+
+pub use sources::{SourceEntry, source_entry};
+pub use tags::{themes_of, themes_of_many};
+pub use viewing::{decide, may_sign_off, open};
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use sea_orm::entity::prelude::*;
@@ -55,24 +63,6 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
-
-pub mod tags {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "action_themes")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub action_id: Uuid,
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub theme_code: String,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
 
 /// Where an action comes from.
 pub const SOURCES: [(&str, &str); 7] = [
@@ -183,16 +173,6 @@ impl Rag {
             Rag::Amber => "Amber",
             Rag::Green => "Green",
             Rag::Complete => "Complete",
-        }
-    }
-
-    /// The GOV.UK tag colour class.
-    pub fn tag(self) -> &'static str {
-        match self {
-            Rag::Red => "govuk-tag--red",
-            Rag::Amber => "govuk-tag--orange",
-            Rag::Green => "govuk-tag--green",
-            Rag::Complete => "govuk-tag--blue",
         }
     }
 }
@@ -467,9 +447,21 @@ pub async fn store(
     by: Uuid,
     now: DateTime<Utc>,
 ) -> CoreResult<Model> {
+    store_with_id(db, Uuid::now_v7(), checked, by, now).await
+}
+
+/// `store` under an id the caller chose (so a change can name the action in its audit entry
+/// before it exists).
+async fn store_with_id(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    checked: Checked,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> CoreResult<Model> {
     let today = now.date_naive();
     let action = Entity::insert(ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(id),
         reference: Set(next_reference(db, today.year()).await?),
         plan_id: Set(checked.plan_id),
         source_kind: Set(checked.source_kind),
@@ -520,8 +512,19 @@ pub async fn create(
     by: Uuid,
     now: DateTime<Utc>,
 ) -> CoreResult<Model> {
+    create_with_id(db, Uuid::now_v7(), input, by, now).await
+}
+
+/// Checks and stores a new action under an id the caller chose.
+pub async fn create_with_id(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    input: &NewAction,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> CoreResult<Model> {
     let checked = check(db, input).await?;
-    store(db, checked, by, now).await
+    store_with_id(db, id, checked, by, now).await
 }
 
 pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> CoreResult<Model> {
@@ -529,73 +532,4 @@ pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> CoreResult<Model> {
         .one(db)
         .await?
         .ok_or(CoreError::NotFound)
-}
-
-pub async fn themes_of(db: &impl ConnectionTrait, id: Uuid) -> CoreResult<Vec<String>> {
-    Ok(tags::Entity::find()
-        .filter(tags::Column::ActionId.eq(id))
-        .order_by_asc(tags::Column::ThemeCode)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|tag| tag.theme_code)
-        .collect())
-}
-
-// ----- Opening an action for a viewer -----
-
-/// Whether `actor` may see the action: the action, or not found.
-pub async fn decide(
-    db: &impl ConnectionTrait,
-    actor: &crate::access::Actor,
-    id: Uuid,
-) -> CoreResult<crate::viewer::Decision<Model>> {
-    use crate::access::{Action, Record, can};
-    let action = get(db, id).await?;
-    let allowed = can(
-        actor,
-        Action::ViewActions,
-        Record::Action {
-            agency_id: action.owner_agency_id,
-        },
-    );
-    Ok(crate::viewer::Decision::hidden_unless(allowed, action))
-}
-
-/// Opens an action for a viewer: the decision ("action.view") is durable in the audit trail
-/// before the action is returned. Another agency's action is not found.
-pub async fn open(
-    db: &impl ConnectionTrait,
-    recording: crate::viewer::Recording<'_>,
-    viewer: &crate::viewer::Viewer<'_>,
-    id: Uuid,
-) -> CoreResult<Model> {
-    let subject = crate::viewer::Subject::new("action.view", "action", id);
-    viewer
-        .settle(db, recording, subject, decide(db, viewer.actor, id).await)
-        .await
-}
-
-/// Whether `actor` may sign the action off: the partnership team, or a member of the group
-/// overseeing its plan.
-pub async fn may_sign_off(
-    db: &impl ConnectionTrait,
-    actor: &crate::access::Actor,
-    action: &Model,
-) -> CoreResult<bool> {
-    use crate::access::{Action, Record, can};
-    let actor_oversees_plan = match action.plan_id {
-        Some(plan_id) if !can(actor, Action::SignOffActions, Record::None) => {
-            let plan = plans::get(db, plan_id).await?;
-            plans::oversees(db, &plan, actor.person_id).await?
-        }
-        _ => false,
-    };
-    Ok(can(
-        actor,
-        Action::SignOffActions,
-        Record::OverseenAction {
-            actor_oversees_plan,
-        },
-    ))
 }

@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::entity::prelude::*;
 use sea_orm::{ConnectionTrait, QueryOrder, Set};
 
-use super::{Rules, Status};
+use super::{Rules, Status, checks};
 use crate::error::{CoreError, CoreResult};
 use crate::{FieldError, groups, validate};
 
@@ -50,6 +50,17 @@ pub async fn create(
     input: &NewPlan,
     now: DateTime<Utc>,
 ) -> CoreResult<Model> {
+    create_with_id(db, Uuid::now_v7(), input, now).await
+}
+
+/// Creates a plan under an id the caller chose (so a change can name the plan in its audit
+/// entry before it exists).
+pub async fn create_with_id(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    input: &NewPlan,
+    now: DateTime<Utc>,
+) -> CoreResult<Model> {
     let mut errors = Vec::new();
     let title = validate::required_text("title", &input.title, 200, &mut errors);
     if !super::SOURCES
@@ -81,7 +92,7 @@ pub async fn create(
         return Err(CoreError::Invalid(errors));
     }
     Ok(Entity::insert(ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(id),
         title: Set(title),
         source_kind: Set(input.source_kind.clone()),
         review_id: Set(input.review_id),
@@ -203,7 +214,7 @@ pub async fn sign_off_plan(
     by: Uuid,
     rules: &Rules,
     now: DateTime<Utc>,
-) -> CoreResult<(Model, super::assurance::Model)> {
+) -> CoreResult<(Model, checks::Model)> {
     let plan = get(db, plan_id).await?;
     if plan.status == "signed_off" {
         return Err(CoreError::invalid(
@@ -242,7 +253,7 @@ pub async fn sign_off_plan(
     let due = today
         .checked_add_months(chrono::Months::new(rules.assurance_months))
         .unwrap_or(today);
-    let check = super::assurance::schedule(db, plan_id, due).await?;
+    let check = checks::schedule(db, plan_id, due).await?;
     Ok((plan, check))
 }
 

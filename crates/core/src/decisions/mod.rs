@@ -236,3 +236,12 @@ pub async fn of_case(db: &impl ConnectionTrait, case_id: Uuid) -> CoreResult<Vec
         .all(db)
         .await?)
 }
+
+/// The decisions on any of `case_ids`, oldest first (callers pass at most a few hundred ids).
+pub async fn of_cases(db: &impl ConnectionTrait, case_ids: &[Uuid]) -> CoreResult<Vec<Model>> {
+    Ok(Entity::find()
+        .filter(Column::CaseId.is_in(case_ids.to_vec()))
+        .order_by_asc(Column::CreatedAt)
+        .all(db)
+        .await?)
+}

@@ -4,6 +4,7 @@
 //! reached only by recording its evidence: a dissemination, evidence that practice changed,
 //! evidence of impact.
 
+pub mod draft;
 pub mod evidence;
 pub mod measures;
 pub mod publication;
@@ -16,7 +17,7 @@ use sea_orm::{ConnectionTrait, QueryOrder, Set};
 use serde::Serialize;
 
 use crate::error::{CoreError, CoreResult};
-use crate::{FieldError, agencies, partnerships, themes, validate};
+use crate::{FieldError, agencies, library, partnerships, themes, validate};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "learning_items")]
@@ -343,8 +344,9 @@ pub async fn create(
         .exec_without_returning(db)
         .await?;
     }
-    crate::library::index_item(db, item.id).await?;
-    crate::library::similar::remember(
+    let document = library_document(db, item.id).await?;
+    library::index(db, vec![document]).await?;
+    library::similar::remember(
         db,
         item.id,
         &format!("{} {}", item.title, item.lesson),
@@ -438,6 +440,34 @@ pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> CoreResult<Item> {
         .into_iter()
         .next()
         .ok_or(CoreError::NotFound)
+}
+
+/// The item as the library indexes it: its lesson, links, and the type of the review it came
+/// from ("" if none).
+pub async fn library_document(
+    db: &impl ConnectionTrait,
+    item_id: Uuid,
+) -> CoreResult<library::Document> {
+    let item = get(db, item_id).await?;
+    let review_type = match item.item.review_id {
+        // A review that cannot be read leaves the type empty, as for learning not from one.
+        Some(review) => crate::reviews::get(db, review)
+            .await
+            .map(|r| r.review_type_code)
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    Ok(library::Document {
+        source_kind: "learning_item".to_string(),
+        source_id: item.item.id,
+        title: item.item.title,
+        body: item.item.lesson,
+        themes: item.themes,
+        review_type,
+        agency_ids: item.agency_ids,
+        partnership_ids: item.partnership_ids,
+        dated_on: item.item.identified_on,
+    })
 }
 
 // ----- Opening a learning item for a viewer -----

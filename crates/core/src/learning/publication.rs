@@ -111,6 +111,8 @@ pub async fn publish(
     if updated.rows_affected != 1 {
         return Err(stale());
     }
-    crate::library::freeze_item(db, item_id).await?;
+    // What passed the check becomes the library's public copy of the lesson.
+    let document = super::library_document(db, item_id).await?;
+    crate::library::freeze(db, item_id, vec![document]).await?;
     super::get(db, item_id).await
 }

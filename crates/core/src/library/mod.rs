@@ -3,6 +3,10 @@
 //! filtered by theme, type, agency and date, and by what the reader is entitled to: published
 //! items for everyone, restricted ones only for those who may see them. `similar` finds the
 //! earlier learning most like a new finding (repeated learning).
+//!
+//! The library depends on no domain: reviews and learning hand it their `Document`s (`index`,
+//! and `freeze` at a publication), built from their own tables. What is read across both, such
+//! as the actions taken on an earlier finding, is in `crate::library_views`, above them.
 
 pub mod similar;
 
@@ -14,7 +18,6 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ConnectionTrait, DatabaseBackend, Set, Statement, Value};
 
 use crate::error::{CoreError, CoreResult};
-use crate::reviews::{self, entries};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "library_docs")]
@@ -88,89 +91,90 @@ pub fn to_active(doc: Model) -> ActiveModel {
     }
 }
 
-/// Replaces the live copy of a source; its frozen copy, if any, is never touched here.
-async fn upsert_live(db: &impl ConnectionTrait, doc: Model) -> CoreResult<()> {
-    Entity::delete_many()
-        .filter(Column::SourceId.eq(doc.source_id))
-        .filter(Column::Frozen.eq(false))
-        .exec(db)
-        .await?;
-    Entity::insert(to_active(doc))
-        .exec_without_returning(db)
-        .await?;
-    Ok(())
+/// A finding, recommendation or learning item as its domain hands it to the library: the
+/// domain builds it from its own tables, so the library reads no domain's tables itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Document {
+    /// "finding", "recommendation" or "learning_item".
+    pub source_kind: String,
+    pub source_id: Uuid,
+    pub title: String,
+    pub body: String,
+    /// Theme codes.
+    pub themes: Vec<String>,
+    /// The review type's code, or "" for learning not from a review.
+    pub review_type: String,
+    pub agency_ids: Vec<Uuid>,
+    pub partnership_ids: Vec<Uuid>,
+    pub dated_on: NaiveDate,
 }
 
-/// The live copies of a review's findings and recommendations, as they are now.
-async fn review_docs(db: &impl ConnectionTrait, review_id: Uuid) -> CoreResult<Vec<Model>> {
-    let review = reviews::get(db, review_id).await?;
-    let case = crate::cases::get(db, review.case_id).await?;
-    let frozen: Vec<Uuid> = Entity::find()
-        .filter(Column::PublishedFrom.eq(review_id))
+impl Document {
+    /// A new row for the index, not yet public nor frozen.
+    fn row(self) -> Model {
+        Model {
+            id: Uuid::now_v7(),
+            source_kind: self.source_kind,
+            source_id: self.source_id,
+            title: self.title,
+            body: self.body,
+            themes: spaced(&self.themes),
+            review_type: self.review_type,
+            agency_ids: spaced(&self.agency_ids),
+            partnership_ids: spaced(&self.partnership_ids),
+            dated_on: self.dated_on,
+            public: false,
+            frozen: false,
+            published_from: None,
+        }
+    }
+}
+
+/// Indexes documents (again) as live copies, each replacing the live copy of its source; its
+/// frozen copy, if any, is never touched here. A live copy is restricted, and marked public
+/// only when its source has gone public already (a frozen copy of it exists): a new finding
+/// or lesson becomes public only through `freeze`, at a publication.
+pub async fn index(db: &impl ConnectionTrait, docs: Vec<Document>) -> CoreResult<()> {
+    if docs.is_empty() {
+        return Ok(());
+    }
+    // One query for which of them went public, however many there are.
+    let published: Vec<Uuid> = Entity::find()
+        .filter(Column::SourceId.is_in(docs.iter().map(|doc| doc.source_id).collect::<Vec<_>>()))
         .filter(Column::Frozen.eq(true))
         .all(db)
         .await?
         .into_iter()
         .map(|doc| doc.source_id)
         .collect();
-    let mut docs = Vec::new();
-    for entry in entries::of_review(db, review_id).await? {
-        if entry.entry.kind != entries::FINDING && entry.entry.kind != entries::RECOMMENDATION {
-            continue;
-        }
-        let mut agency_ids = entry.agency_ids.clone();
-        if agency_ids.is_empty() {
-            agency_ids = case.agency_ids.clone();
-        }
-        docs.push(Model {
-            id: Uuid::now_v7(),
-            source_kind: entry.entry.kind.clone(),
-            source_id: entry.entry.id,
-            title: entry.entry.title.clone(),
-            body: entry.entry.body.clone(),
-            themes: spaced(&entry.theme_codes),
-            review_type: review.review_type_code.clone(),
-            agency_ids: spaced(&agency_ids),
-            partnership_ids: spaced(&review.partnership_id.into_iter().collect::<Vec<_>>()),
-            dated_on: entry.entry.created_at.date_naive(),
-            public: frozen.contains(&entry.entry.id),
-            frozen: false,
-            published_from: None,
-        });
-    }
-    Ok(docs)
-}
-
-/// Indexes a review's findings and recommendations (again), restricted: they become public
-/// only through `freeze_review`, at a publication.
-pub async fn index_review(db: &impl ConnectionTrait, review_id: Uuid) -> CoreResult<()> {
-    for doc in review_docs(db, review_id).await? {
-        upsert_live(db, doc).await?;
+    for doc in docs {
+        let public = published.contains(&doc.source_id);
+        Entity::delete_many()
+            .filter(Column::SourceId.eq(doc.source_id))
+            .filter(Column::Frozen.eq(false))
+            .exec(db)
+            .await?;
+        Entity::insert(to_active(Model {
+            public,
+            ..doc.row()
+        }))
+        .exec_without_returning(db)
+        .await?;
     }
     Ok(())
 }
 
-/// Indexes one new entry of a review, restricted.
-pub async fn index_entry(
+/// At a publication that passed the anonymisation check: the documents of what was published
+/// (a review's findings and recommendations, or a learning item), as they are now, become its
+/// public copies, replacing those of any earlier publication from the same source. Every copy
+/// of each is public from then on. Returns how many went public.
+pub async fn freeze(
     db: &impl ConnectionTrait,
-    review_id: Uuid,
-    entry_id: Uuid,
-) -> CoreResult<()> {
-    for doc in review_docs(db, review_id).await? {
-        if doc.source_id == entry_id {
-            upsert_live(db, doc).await?;
-        }
-    }
-    Ok(())
-}
-
-/// At a publication that passed the anonymisation check: the review's findings and
-/// recommendations as they are now become its public copies, replacing those of any earlier
-/// publication. Returns how many went public.
-pub async fn freeze_review(db: &impl ConnectionTrait, review_id: Uuid) -> CoreResult<usize> {
-    let docs = review_docs(db, review_id).await?;
+    published_from: Uuid,
+    docs: Vec<Document>,
+) -> CoreResult<usize> {
     Entity::delete_many()
-        .filter(Column::PublishedFrom.eq(review_id))
+        .filter(Column::PublishedFrom.eq(published_from))
         .filter(Column::Frozen.eq(true))
         .exec(db)
         .await?;
@@ -178,11 +182,10 @@ pub async fn freeze_review(db: &impl ConnectionTrait, review_id: Uuid) -> CoreRe
     for doc in docs {
         let source_id = doc.source_id;
         Entity::insert(to_active(Model {
-            id: Uuid::now_v7(),
             public: true,
             frozen: true,
-            published_from: Some(review_id),
-            ..doc
+            published_from: Some(published_from),
+            ..doc.row()
         }))
         .exec_without_returning(db)
         .await?;
@@ -195,61 +198,14 @@ pub async fn freeze_review(db: &impl ConnectionTrait, review_id: Uuid) -> CoreRe
     Ok(count)
 }
 
-async fn item_doc(db: &impl ConnectionTrait, item_id: Uuid) -> CoreResult<Model> {
-    let item = crate::learning::get(db, item_id).await?;
-    let review_type = match item.item.review_id {
-        Some(review) => reviews::get(db, review)
-            .await
-            .map(|r| r.review_type_code)
-            .unwrap_or_default(),
-        None => String::new(),
-    };
-    Ok(Model {
-        id: Uuid::now_v7(),
-        source_kind: "learning_item".to_string(),
-        source_id: item.item.id,
-        title: item.item.title.clone(),
-        body: item.item.lesson.clone(),
-        themes: spaced(&item.themes),
-        review_type,
-        agency_ids: spaced(&item.agency_ids),
-        partnership_ids: spaced(&item.partnership_ids),
-        dated_on: item.item.identified_on,
-        public: item.item.published,
-        frozen: false,
-        published_from: None,
-    })
-}
-
-/// Indexes a learning item (again), restricted.
-pub async fn index_item(db: &impl ConnectionTrait, item_id: Uuid) -> CoreResult<()> {
-    let doc = item_doc(db, item_id).await?;
-    upsert_live(db, doc).await
-}
-
-/// At the publication of a learning item that passed the check: its public copy.
-pub async fn freeze_item(db: &impl ConnectionTrait, item_id: Uuid) -> CoreResult<()> {
-    let doc = item_doc(db, item_id).await?;
-    Entity::delete_many()
-        .filter(Column::PublishedFrom.eq(item_id))
+/// How many frozen copies the last publication from this source left (to tell whether what
+/// is live has changed since).
+pub async fn frozen_count(db: &impl ConnectionTrait, published_from: Uuid) -> CoreResult<u64> {
+    Ok(Entity::find()
+        .filter(Column::PublishedFrom.eq(published_from))
         .filter(Column::Frozen.eq(true))
-        .exec(db)
-        .await?;
-    Entity::insert(to_active(Model {
-        id: Uuid::now_v7(),
-        public: true,
-        frozen: true,
-        published_from: Some(item_id),
-        ..doc
-    }))
-    .exec_without_returning(db)
-    .await?;
-    Entity::update_many()
-        .col_expr(Column::Public, Expr::value(true))
-        .filter(Column::SourceId.eq(item_id))
-        .exec(db)
-        .await?;
-    Ok(())
+        .count(db)
+        .await?)
 }
 
 pub use crate::access::Reader;
@@ -496,44 +452,4 @@ pub async fn themes_by_year(
         }
     }
     Ok(counts)
-}
-
-/// What was done about an earlier finding or lesson: the actions that answered it (or its
-/// review's recommendations) and how many are closed; for a learning item, its stage.
-pub async fn what_was_done(db: &impl ConnectionTrait, doc: &Model) -> CoreResult<(usize, usize)> {
-    use crate::actions;
-    let list = match doc.source_kind.as_str() {
-        "recommendation" => {
-            actions::Entity::find()
-                .filter(actions::Column::SourceEntryId.eq(doc.source_id))
-                .all(db)
-                .await?
-        }
-        "finding" => match entries::Entity::find_by_id(doc.source_id).one(db).await? {
-            Some(entry) => {
-                actions::Entity::find()
-                    .filter(actions::Column::ReviewId.eq(entry.review_id))
-                    .all(db)
-                    .await?
-            }
-            None => Vec::new(),
-        },
-        _ => match crate::learning::Entity::find_by_id(doc.source_id)
-            .one(db)
-            .await?
-        {
-            Some(item) => match item.review_id {
-                Some(review) => {
-                    actions::Entity::find()
-                        .filter(actions::Column::ReviewId.eq(review))
-                        .all(db)
-                        .await?
-                }
-                None => Vec::new(),
-            },
-            None => Vec::new(),
-        },
-    };
-    let closed = list.iter().filter(|a| a.status().is_done()).count();
-    Ok((list.len(), closed))
 }

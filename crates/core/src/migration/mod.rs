@@ -13,6 +13,7 @@ mod m0008_indexes;
 mod m0009_publication;
 mod m0010_client_throttle;
 mod m0011_step_up;
+mod m0012_kept_figures;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0009_publication::Migration),
             Box::new(m0010_client_throttle::Migration),
             Box::new(m0011_step_up::Migration),
+            Box::new(m0012_kept_figures::Migration),
         ]
     }
 }

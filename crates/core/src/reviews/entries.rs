@@ -9,7 +9,7 @@ use sea_orm::entity::prelude::*;
 use sea_orm::{ConnectionTrait, QueryOrder, QuerySelect, Set};
 
 use crate::error::{CoreError, CoreResult};
-use crate::{FieldError, agencies, themes, validate};
+use crate::{FieldError, agencies, library, themes, validate};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "review_entries")]
@@ -240,9 +240,15 @@ pub async fn add(
         agency_ids,
         theme_codes,
     };
-    crate::library::index_entry(db, review_id, added.entry.id).await?;
+    // Indexed as the library would read it back (themes in code order), restricted.
+    let documents: Vec<library::Document> = library_documents(db, review_id)
+        .await?
+        .into_iter()
+        .filter(|doc| doc.source_id == added.entry.id)
+        .collect();
+    library::index(db, documents).await?;
     if added.entry.kind == FINDING {
-        crate::library::similar::remember(
+        library::similar::remember(
             db,
             added.entry.id,
             &format!("{} {}", added.entry.title, added.entry.body),
@@ -299,6 +305,45 @@ pub async fn of_review(db: &impl ConnectionTrait, review_id: Uuid) -> CoreResult
     let order = |kind: &str| KINDS.iter().position(|(key, ..)| *key == kind);
     result.sort_by_key(|item| (order(&item.entry.kind), item.entry.position));
     Ok(result)
+}
+
+// ----- In the library -----
+
+/// The review's findings and recommendations as the library indexes them: with the review's
+/// type and partnership, and the case's agencies for an entry addressed to none.
+pub async fn library_documents(
+    db: &impl ConnectionTrait,
+    review_id: Uuid,
+) -> CoreResult<Vec<library::Document>> {
+    let review = super::get(db, review_id).await?;
+    let case = crate::cases::get(db, review.case_id).await?;
+    Ok(of_review(db, review_id)
+        .await?
+        .into_iter()
+        .filter(|entry| entry.entry.kind == FINDING || entry.entry.kind == RECOMMENDATION)
+        .map(|entry| library::Document {
+            agency_ids: if entry.agency_ids.is_empty() {
+                case.agency_ids.clone()
+            } else {
+                entry.agency_ids
+            },
+            source_kind: entry.entry.kind,
+            source_id: entry.entry.id,
+            title: entry.entry.title,
+            body: entry.entry.body,
+            themes: entry.theme_codes,
+            review_type: review.review_type_code.clone(),
+            partnership_ids: review.partnership_id.into_iter().collect(),
+            dated_on: entry.entry.created_at.date_naive(),
+        })
+        .collect())
+}
+
+/// Indexes the review's findings and recommendations (again), restricted: they become public
+/// only when a publication freezes them (`publication::publish`).
+pub async fn index_in_library(db: &impl ConnectionTrait, review_id: Uuid) -> CoreResult<()> {
+    let documents = library_documents(db, review_id).await?;
+    library::index(db, documents).await
 }
 
 /// The review's leading themes for the national tracker: up to three, the types of abuse

@@ -390,7 +390,9 @@ pub async fn publish(
         today,
     )
     .await?;
-    crate::library::freeze_review(db, review_id).await?;
+    // What passed the check becomes the library's public copies of the review's findings.
+    let documents = super::entries::library_documents(db, review_id).await?;
+    crate::library::freeze(db, review_id, documents).await?;
     super::get(db, published.id).await
 }
 
@@ -466,11 +468,7 @@ pub async fn unpublished_changes(
     {
         return Ok(true);
     }
-    let frozen = crate::library::Entity::find()
-        .filter(crate::library::Column::PublishedFrom.eq(review.id))
-        .filter(crate::library::Column::Frozen.eq(true))
-        .count(db)
-        .await?;
+    let frozen = crate::library::frozen_count(db, review.id).await?;
     let live = super::entries::Entity::find()
         .filter(super::entries::Column::ReviewId.eq(review.id))
         .filter(

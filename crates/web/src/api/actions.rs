@@ -4,19 +4,20 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use learnloop_core::access::{Action, Record, can};
 use learnloop_core::actions::{self, Rag, Rules, Status, tracker, updates};
-use learnloop_core::{CoreError, audit};
+use learnloop_core::viewer::{Recording, Subject};
 use serde::Serialize;
 use uuid::Uuid;
 
 use super::{ApiJson, ApiQuery, ListOf};
-use crate::auth::{SignedIn, Source};
 use crate::error::{ApiError, ApiResult, AppError, ErrorBody};
+use crate::extract::{ApiPaging, Caller, IfMatch, journal};
 use crate::pages::actions::TrackerQuery;
+use crate::pages::change::{self, Change};
 use crate::pages::parse_id;
 use crate::state::AppState;
 
@@ -96,20 +97,12 @@ fn with_etag(status: StatusCode, action: ActionView) -> Response {
     ))]
 pub async fn list(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Source(source): Source,
+    caller: Caller,
     ApiQuery(query): ApiQuery<TrackerQuery>,
+    paging: ApiPaging,
 ) -> ApiResult<Json<ListOf<ActionView>>> {
-    let per_page = query.per_page.unwrap_or(50);
-    if !(1..=200).contains(&per_page) {
-        return Err(ApiError(AppError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_query",
-            "per_page: must be from 1 to 200",
-        )));
-    }
-    let page = query.page.unwrap_or(1);
-    if !(1..=1_000_000).contains(&page) {
+    // `ApiPaging` has no last page; this list's own bound keeps the offset in range.
+    if paging.page > 1_000_000 {
         return Err(ApiError(AppError::new(
             StatusCode::BAD_REQUEST,
             "invalid_query",
@@ -117,7 +110,7 @@ pub async fn list(
         )));
     }
     let filter = query
-        .filter(&signed_in.actor, signed_in.person.id)
+        .filter(caller.actor(), caller.signed_in.person.id)
         .map_err(|error| {
             ApiError(AppError::new(
                 StatusCode::BAD_REQUEST,
@@ -125,7 +118,7 @@ pub async fn list(
                 format!("{}: {}", error.field, error.message),
             ))
         })?;
-    let today = state.clock.now().date_naive();
+    let today = caller.now.date_naive();
     let txn = state.db.read().await?;
     let rules = Rules::load(&txn).await?;
     let (rows, total) = tracker::page(
@@ -133,18 +126,18 @@ pub async fn list(
         &filter,
         today,
         rules.remind_days_before,
-        (page - 1) * per_page,
-        per_page,
+        paging.offset(),
+        paging.per_page,
     )
     .await?;
     drop(txn);
     // One entry per list, as on the tracker page: the kinds of filter and how many matched.
     crate::audited::append_now(
         &state,
-        audit::Event::new("actions.listed", "allowed")
-            .by(&signed_in.actor)
+        caller
+            .viewer()
+            .event("actions.listed", "allowed")
             .on("actions", total)
-            .from_source(source)
             .because(Some(format!(
                 "api; {}",
                 query.filter_kinds().unwrap_or_default()
@@ -157,28 +150,17 @@ pub async fn list(
     }))
 }
 
-async fn load(
-    state: &AppState,
-    signed_in: &SignedIn,
-    id: Uuid,
-    source: Option<String>,
-) -> ApiResult<ActionView> {
-    let now = state.clock.now();
+/// The action `id` with its updates, its opening recorded in the journal.
+async fn load(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<ActionView> {
     let txn = state.db.read().await?;
-    let found = learnloop_core::actions::open(
-        &txn,
-        crate::extract::journal(state),
-        &crate::extract::viewer(signed_in, &source, now),
-        id,
-    )
-    .await;
+    let found = actions::open(&txn, journal(state), &caller.viewer(), id).await;
     txn.commit().await?;
     let action = found.map_err(|error| ApiError(error.into()))?;
     let txn = state.db.read().await?;
     let rules = Rules::load(&txn).await?;
     let history = updates::of_action(&txn, id).await?;
     let files = updates::evidence_of(&txn, history.iter().map(|u| u.id).collect()).await?;
-    let mut shown = view(&action, now.date_naive(), &rules);
+    let mut shown = view(&action, caller.now.date_naive(), &rules);
     shown.updates = Some(
         history
             .into_iter()
@@ -211,15 +193,12 @@ async fn load(
     ))]
 pub async fn read(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Source(source): Source,
+    caller: Caller,
+    // Not `RecordId`: its 404 is a page, and the API answers in JSON.
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let id = parse_id(&id)?;
-    Ok(with_etag(
-        StatusCode::OK,
-        load(&state, &signed_in, id, source).await?,
-    ))
+    Ok(with_etag(StatusCode::OK, load(&state, &caller, id).await?))
 }
 
 /// Add an action.
@@ -237,29 +216,23 @@ pub async fn read(
     ))]
 pub async fn create(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Source(source): Source,
+    caller: Caller,
     ApiJson(body): ApiJson<actions::NewAction>,
 ) -> ApiResult<Response> {
-    let now = state.clock.now();
-    let txn = state.db.write().await?;
-    let action = actions::create(&txn, &body, signed_in.person.id, now).await?;
-    audit::append(
-        &txn,
-        audit::Event::new("action.created", "succeeded")
-            .by(&signed_in.actor)
-            .on("action", action.id)
-            .from_source(source),
-        now,
+    let id = Uuid::now_v7();
+    let person_id = caller.signed_in.person.id;
+    let action = change::in_api(
+        &state,
+        &caller,
+        Change::new("action.created", "action", id),
+        async |txn| actions::create_with_id(txn, id, &body, person_id, caller.now).await,
     )
     .await?;
-    txn.commit().await?;
-    let rules = Rules::default();
     let txn = state.db.read().await?;
-    let rules = Rules::load(&txn).await.unwrap_or(rules);
+    let rules = Rules::load(&txn).await.unwrap_or_default();
     Ok(with_etag(
         StatusCode::CREATED,
-        view(&action, now.date_naive(), &rules),
+        view(&action, caller.now.date_naive(), &rules),
     ))
 }
 
@@ -282,85 +255,40 @@ pub async fn create(
     ))]
 pub async fn add_update(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Source(source): Source,
+    caller: Caller,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    IfMatch(version): IfMatch,
     ApiJson(body): ApiJson<updates::UpdateInput>,
 ) -> ApiResult<Response> {
     let id = parse_id(&id)?;
-    let now = state.clock.now();
-    let txn = state.db.write().await?;
-    let found = learnloop_core::actions::open(
-        &txn,
-        learnloop_core::viewer::Recording::InTransaction,
-        &crate::extract::viewer(&signed_in, &source, now),
-        id,
-    )
-    .await;
-    let action = match found {
-        Ok(action) => action,
-        Err(error) => {
-            txn.commit().await?;
-            return Err(ApiError(error.into()));
-        }
-    };
-    if !can(
-        &signed_in.actor,
-        Action::UpdateAction,
-        Record::Action {
-            agency_id: action.owner_agency_id,
+    let person_id = caller.signed_in.person.id;
+    let updated = change::in_api(
+        &state,
+        &caller,
+        Change::new("action.updated", "action", id),
+        async |txn| {
+            let viewer = caller.viewer();
+            let action = actions::open(txn, Recording::InTransaction, &viewer, id).await?;
+            let allowed = can(
+                caller.actor(),
+                Action::UpdateAction,
+                Record::Action {
+                    agency_id: action.owner_agency_id,
+                },
+            );
+            viewer.require(
+                allowed,
+                Subject::new("action.updated", "action", id),
+                "You cannot update this action",
+            )?;
+            updates::add(txn, id, &body, version, &[], person_id, caller.now).await
         },
-    ) {
-        txn.rollback().await?;
-        return Err(ApiError(AppError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "You cannot update this action",
-        )));
-    }
-    let Some(if_match) = headers
-        .get(header::IF_MATCH)
-        .and_then(|value| value.to_str().ok())
-    else {
-        return Err(ApiError(AppError::new(
-            StatusCode::PRECONDITION_REQUIRED,
-            "if_match_required",
-            "Send the ETag you read as If-Match",
-        )));
-    };
-    let version = if_match
-        .trim()
-        .trim_matches('"')
-        .trim_start_matches('v')
-        .parse::<i32>()
-        .unwrap_or(-1);
-    let updated = match updates::add(&txn, id, &body, version, &[], signed_in.person.id, now).await
-    {
-        Ok(updated) => updated,
-        Err(CoreError::Conflict(message)) => {
-            return Err(ApiError(AppError::new(
-                StatusCode::PRECONDITION_FAILED,
-                "stale_version",
-                message,
-            )));
-        }
-        Err(other) => return Err(other.into()),
-    };
-    audit::append(
-        &txn,
-        audit::Event::new("action.updated", "succeeded")
-            .by(&signed_in.actor)
-            .on("action", id)
-            .from_source(source),
-        now,
     )
     .await?;
-    txn.commit().await?;
     let txn = state.db.read().await?;
     let rules = Rules::load(&txn).await?;
     Ok(with_etag(
         StatusCode::CREATED,
-        view(&updated, now.date_naive(), &rules),
+        view(&updated, caller.now.date_naive(), &rules),
     ))
 }

@@ -6,15 +6,18 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
+use learnloop_core::error::CoreResult;
 use learnloop_core::learning::{self, Item, Stage, evidence};
 use learnloop_core::library::{self, Reader};
 use learnloop_core::{CoreError, audit};
+use sea_orm::DatabaseTransaction;
 use serde::Serialize;
 use uuid::Uuid;
 
 use super::{ApiJson, ApiQuery, ListOf};
-use crate::auth::{SignedIn, Source};
 use crate::error::{ApiError, ApiResult, AppError, ErrorBody};
+use crate::extract::Caller;
+use crate::pages::change::{Change, in_api};
 use crate::pages::library::SearchQuery;
 use crate::pages::parse_id;
 use crate::state::AppState;
@@ -97,26 +100,21 @@ fn view(item: &Item) -> LearningView {
     ))]
 pub async fn list(
     State(state): State<AppState>,
-    signed_in: SignedIn,
+    caller: Caller,
 ) -> ApiResult<Json<ListOf<LearningView>>> {
     let txn = state.db.read().await?;
     let items: Vec<LearningView> = learning::load(&txn, None)
         .await?
         .iter()
-        .filter(|i| learning::may_read(&signed_in.actor, i))
+        .filter(|i| learning::may_read(caller.actor(), i))
         .map(view)
         .collect();
     Ok(Json(items.into()))
 }
 
-async fn full(state: &AppState, signed_in: &SignedIn, id: Uuid) -> ApiResult<LearningView> {
+async fn full(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<LearningView> {
     let txn = state.db.read().await?;
-    let item = learning::get(&txn, id)
-        .await
-        .map_err(|_| ApiError(AppError::not_found()))?;
-    if !learning::may_read(&signed_in.actor, &item) {
-        return Err(ApiError(AppError::not_found()));
-    }
+    let item = readable(&txn, caller, id).await?;
     let mut shown = view(&item);
     shown.disseminations = Some(
         evidence::disseminations_of(&txn, id)
@@ -166,11 +164,12 @@ async fn full(state: &AppState, signed_in: &SignedIn, id: Uuid) -> ApiResult<Lea
     ))]
 pub async fn read(
     State(state): State<AppState>,
-    signed_in: SignedIn,
+    caller: Caller,
+    // Not `RecordId`, which answers a malformed id as a page: the API answers in JSON.
     Path(id): Path<String>,
 ) -> ApiResult<Json<LearningView>> {
     let id = parse_id(&id)?;
-    Ok(Json(full(&state, &signed_in, id).await?))
+    Ok(Json(full(&state, &caller, id).await?))
 }
 
 /// Record a learning item (it starts at "identified").
@@ -188,63 +187,63 @@ pub async fn read(
     ))]
 pub async fn create(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Source(source): Source,
+    caller: Caller,
     ApiJson(body): ApiJson<learning::NewItem>,
 ) -> ApiResult<Response> {
-    let now = state.clock.now();
+    // Not `change::in_api`: the item's id, which the audit entry names, is known only once the
+    // core has created it.
+    let now = caller.now;
     let txn = state.db.write().await?;
-    let item = learning::create(&txn, &body, signed_in.person.id, now).await?;
-    audit::append(
-        &txn,
-        audit::Event::new("learning.created", "succeeded")
-            .by(&signed_in.actor)
-            .on("learning_item", item.id)
-            .from_source(source),
-        now,
-    )
-    .await?;
+    let item = learning::create(&txn, &body, caller.signed_in.person.id, now).await?;
+    let event = caller
+        .viewer()
+        .event("learning.created", "succeeded")
+        .on("learning_item", item.id);
+    audit::append(&txn, event, now).await?;
     txn.commit().await?;
     Ok((
         StatusCode::CREATED,
-        Json(full(&state, &signed_in, item.id).await?),
+        Json(full(&state, &caller, item.id).await?),
     )
         .into_response())
 }
 
-async fn record<F, Fut>(
+/// The item, if the caller may read it; not found otherwise (as if it did not exist).
+async fn readable(
+    db: &impl sea_orm::ConnectionTrait,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<Item, CoreError> {
+    let item = learning::get(db, id)
+        .await
+        .map_err(|_| CoreError::NotFound)?;
+    if learning::may_read(caller.actor(), &item) {
+        Ok(item)
+    } else {
+        Err(CoreError::NotFound)
+    }
+}
+
+/// Records something about an item the caller may read (`change::in_api`), then answers 201
+/// with the item as it now is.
+async fn record<T>(
     state: &AppState,
-    signed_in: &SignedIn,
-    source: Option<String>,
+    caller: &Caller,
     id: Uuid,
     action: &str,
-    apply: F,
-) -> ApiResult<Response>
-where
-    F: FnOnce(sea_orm::DatabaseTransaction) -> Fut,
-    Fut: std::future::Future<Output = (sea_orm::DatabaseTransaction, Result<(), CoreError>)>,
-{
-    let now = state.clock.now();
-    let txn = state.db.write().await?;
-    let item = learning::get(&txn, id)
-        .await
-        .map_err(|_| ApiError(AppError::not_found()))?;
-    if !learning::may_read(&signed_in.actor, &item) {
-        return Err(ApiError(AppError::not_found()));
-    }
-    let (txn, result) = apply(txn).await;
-    result?;
-    audit::append(
-        &txn,
-        audit::Event::new(action, "succeeded")
-            .by(&signed_in.actor)
-            .on("learning_item", id)
-            .from_source(source),
-        now,
+    apply: impl AsyncFnOnce(&DatabaseTransaction) -> CoreResult<T>,
+) -> ApiResult<Response> {
+    in_api(
+        state,
+        caller,
+        Change::new(action, "learning_item", id).called("learning item"),
+        async move |txn| {
+            readable(txn, caller, id).await?;
+            apply(txn).await
+        },
     )
     .await?;
-    txn.commit().await?;
-    Ok((StatusCode::CREATED, Json(full(state, signed_in, id).await?)).into_response())
+    Ok((StatusCode::CREATED, Json(full(state, caller, id).await?)).into_response())
 }
 
 /// Record a dissemination (channel, date and audience required).
@@ -264,27 +263,16 @@ where
     ))]
 pub async fn disseminate(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Source(source): Source,
+    caller: Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<evidence::DisseminationInput>,
 ) -> ApiResult<Response> {
     let id = parse_id(&id)?;
-    let now = state.clock.now();
-    let by = signed_in.person.id;
-    record(
-        &state,
-        &signed_in,
-        source,
-        id,
-        "learning.disseminated",
-        |txn| async move {
-            let result = evidence::disseminate(&txn, id, &body, by, now)
-                .await
-                .map(|_| ());
-            (txn, result)
-        },
-    )
+    let now = caller.now;
+    let by = caller.signed_in.person.id;
+    record(&state, &caller, id, "learning.disseminated", async |txn| {
+        evidence::disseminate(txn, id, &body, by, now).await
+    })
     .await
 }
 
@@ -305,25 +293,16 @@ pub async fn disseminate(
     ))]
 pub async fn add_evidence(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Source(source): Source,
+    caller: Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<evidence::EvidenceInput>,
 ) -> ApiResult<Response> {
     let id = parse_id(&id)?;
-    let now = state.clock.now();
-    let by = signed_in.person.id;
-    record(
-        &state,
-        &signed_in,
-        source,
-        id,
-        "learning.evidence",
-        |txn| async move {
-            let result = evidence::add(&txn, id, &body, by, now).await.map(|_| ());
-            (txn, result)
-        },
-    )
+    let now = caller.now;
+    let by = caller.signed_in.person.id;
+    record(&state, &caller, id, "learning.evidence", async |txn| {
+        evidence::add(txn, id, &body, by, now).await
+    })
     .await
 }
 
@@ -353,8 +332,7 @@ pub struct LibraryHit {
     ))]
 pub async fn search(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Source(source): Source,
+    caller: Caller,
     ApiQuery(query): ApiQuery<SearchQuery>,
 ) -> ApiResult<Json<ListOf<LibraryHit>>> {
     let filter = query.filter().map_err(|e| {
@@ -366,7 +344,7 @@ pub async fn search(
     })?;
     let q = query.q.clone().unwrap_or_default();
     let txn = state.db.read().await?;
-    let found = match library::search(&txn, &q, &filter, &Reader::of(&signed_in.actor), 50).await {
+    let found = match library::search(&txn, &q, &filter, &Reader::of(caller.actor()), 50).await {
         Ok(found) => found,
         Err(CoreError::Invalid(fields)) => {
             let message = fields
@@ -387,10 +365,10 @@ pub async fn search(
     let restricted = found.iter().filter(|d| !d.frozen).count();
     crate::audited::append_now(
         &state,
-        audit::Event::new("library.searched", "allowed")
-            .by(&signed_in.actor)
+        caller
+            .viewer()
+            .event("library.searched", "allowed")
             .on("library", found.len())
-            .from_source(source)
             .because(Some(format!(
                 "api; {}; {restricted} restricted",
                 query.kinds()

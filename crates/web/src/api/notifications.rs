@@ -3,20 +3,22 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use learnloop_core::access::{Action, Record, can};
+use learnloop_core::access::{Action, Record, can, case_scope};
+use learnloop_core::calendar;
 use learnloop_core::cases::{self, CaseInput, CaseRecord};
-use learnloop_core::deadlines::Deadline;
+use learnloop_core::deadlines::{self, Deadline};
 use learnloop_core::decisions::{self, DecisionInput};
-use learnloop_core::{CoreError, audit, calendar};
+use learnloop_core::error::CoreResult;
+use learnloop_core::viewer::Recording;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{ApiJson, ApiQuery, ListOf};
-use crate::auth::{SignedIn, Source};
 use crate::error::{ApiError, ApiResult, AppError, ErrorBody};
-use crate::pages::cases::{TypeClocks, deadlines_of, load_related};
+use crate::extract::{Caller, IfMatch, journal};
+use crate::pages::change::{self, Change};
 use crate::pages::parse_id;
 use crate::state::AppState;
 
@@ -134,23 +136,19 @@ impl From<NotificationBody> for CaseInput {
     }
 }
 
+/// The notification `id` as `caller` sees it, its opening recorded as `recording` says.
 async fn load_view(
-    state: &AppState,
     txn: &sea_orm::DatabaseTransaction,
-    recording: learnloop_core::viewer::Recording<'_>,
-    signed_in: &SignedIn,
+    recording: Recording<'_>,
+    caller: &Caller,
     id: Uuid,
-    source: Option<String>,
-) -> Result<Notification, ApiError> {
-    let now = state.clock.now();
-    let viewer = crate::extract::viewer(signed_in, &source, now);
-    let record = cases::open(txn, recording, &viewer, id).await?;
+) -> CoreResult<Notification> {
+    let record = cases::open(txn, recording, &caller.viewer(), id).await?;
     let calendar = calendar::store::load(txn).await?;
-    let loaded = load_related(txn, id).await?;
-    let types = TypeClocks::load(txn).await?;
-    let deadlines = deadlines_of(&record, &loaded, &types, &calendar, now.date_naive());
+    let (_, deadlines) =
+        deadlines::of_case(txn, &record, &calendar, caller.now.date_naive()).await?;
     let identity = can(
-        &signed_in.actor,
+        caller.actor(),
         Action::ViewCaseIdentity,
         Record::Case {
             agency_ids: &record.agency_ids,
@@ -189,10 +187,10 @@ pub struct ListQuery {
     ))]
 pub async fn list(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Source(source): Source,
+    caller: Caller,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<ListOf<Notification>>> {
+    // Its own limits, not `ApiPaging`'s: this list has always answered at most 100 a page.
     let per_page = query.per_page.unwrap_or(25);
     let page = query.page.unwrap_or(1);
     if !(1..=100).contains(&per_page) {
@@ -209,27 +207,21 @@ pub async fn list(
             "page: must be from 1 to 1000000",
         )));
     }
-    let now = state.clock.now();
+    let actor = caller.actor();
     let txn = state.db.read().await?;
-    let scope = learnloop_core::access::case_scope(&signed_in.actor);
+    let scope = case_scope(actor);
     let (records, total) =
         cases::list(&txn, scope.as_deref(), (page - 1) * per_page, per_page).await?;
-    state
-        .db
-        .journal()
-        .record(
-            audit::Event::new("cases.list", "allowed")
-                .by(&signed_in.actor)
-                .from_source(source),
-            now,
-        )
+    caller
+        .viewer()
+        .record(state.db.journal(), "cases.list")
         .await?;
     txn.commit().await?;
     let items: Vec<Notification> = records
         .into_iter()
         .filter(|record| {
             can(
-                &signed_in.actor,
+                actor,
                 Action::ViewCase,
                 Record::Case {
                     agency_ids: &record.agency_ids,
@@ -238,7 +230,7 @@ pub async fn list(
         })
         .map(|record| {
             let identity = can(
-                &signed_in.actor,
+                actor,
                 Action::ViewCaseIdentity,
                 Record::Case {
                     agency_ids: &record.agency_ids,
@@ -265,21 +257,13 @@ pub async fn list(
     ))]
 pub async fn read(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Source(source): Source,
+    caller: Caller,
+    // Not `RecordId`: its 404 is a page, and the API answers in JSON.
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let id = parse_id(&id)?;
     let txn = state.db.read().await?;
-    let notification = load_view(
-        &state,
-        &txn,
-        crate::extract::journal(&state),
-        &signed_in,
-        id,
-        source,
-    )
-    .await;
+    let notification = load_view(&txn, journal(&state), &caller, id).await;
     txn.commit().await?;
     Ok(with_etag(StatusCode::OK, notification?))
 }
@@ -299,34 +283,23 @@ pub async fn read(
     ))]
 pub async fn create(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Source(source): Source,
+    caller: Caller,
     ApiJson(body): ApiJson<NotificationBody>,
 ) -> ApiResult<Response> {
-    let now = state.clock.now();
-    let txn = state.db.write().await?;
-    let record = cases::create(&txn, body.into(), signed_in.person.id, now).await?;
-    audit::append(
-        &txn,
-        audit::Event::new("case.create", "succeeded")
-            .by(&signed_in.actor)
-            .on("case", record.case.id)
-            .from_source(source.clone()),
-        now,
-    )
-    .await?;
-    let notification = load_view(
+    let id = Uuid::now_v7();
+    let person_id = caller.signed_in.person.id;
+    let notification = change::in_api(
         &state,
-        &txn,
-        learnloop_core::viewer::Recording::InTransaction,
-        &signed_in,
-        record.case.id,
-        source,
+        &caller,
+        Change::new("case.create", "case", id),
+        async |txn| {
+            cases::create_with_id(txn, id, body.into(), person_id, caller.now).await?;
+            load_view(txn, Recording::InTransaction, &caller, id).await
+        },
     )
     .await?;
-    txn.commit().await?;
     let mut response = with_etag(StatusCode::CREATED, notification);
-    if let Ok(location) = format!("/api/v1/notifications/{}", record.case.id).parse() {
+    if let Ok(location) = format!("/api/v1/notifications/{id}").parse() {
         response.headers_mut().insert(header::LOCATION, location);
     }
     Ok(response)
@@ -350,70 +323,23 @@ pub async fn create(
     ))]
 pub async fn update(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Source(source): Source,
+    caller: Caller,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    IfMatch(version): IfMatch,
     ApiJson(body): ApiJson<NotificationBody>,
 ) -> ApiResult<Response> {
     let id = parse_id(&id)?;
-    let Some(if_match) = headers
-        .get(header::IF_MATCH)
-        .and_then(|value| value.to_str().ok())
-    else {
-        return Err(ApiError(AppError::new(
-            StatusCode::PRECONDITION_REQUIRED,
-            "if_match_required",
-            "Send the ETag you read as If-Match",
-        )));
-    };
-    let version = if_match
-        .trim()
-        .trim_matches('"')
-        .trim_start_matches('v')
-        .parse::<i32>()
-        .unwrap_or(-1);
-    let now = state.clock.now();
-    let txn = state.db.write().await?;
-    load_view(
+    let notification = change::in_api(
         &state,
-        &txn,
-        learnloop_core::viewer::Recording::InTransaction,
-        &signed_in,
-        id,
-        source.clone(),
+        &caller,
+        Change::new("case.update", "case", id),
+        async |txn| {
+            load_view(txn, Recording::InTransaction, &caller, id).await?;
+            cases::update(txn, id, version, body.into(), caller.now).await?;
+            load_view(txn, Recording::InTransaction, &caller, id).await
+        },
     )
     .await?;
-    match cases::update(&txn, id, version, body.into(), now).await {
-        Ok(_) => {}
-        Err(CoreError::Conflict(message)) => {
-            return Err(ApiError(AppError::new(
-                StatusCode::PRECONDITION_FAILED,
-                "stale_version",
-                message,
-            )));
-        }
-        Err(other) => return Err(other.into()),
-    }
-    audit::append(
-        &txn,
-        audit::Event::new("case.update", "succeeded")
-            .by(&signed_in.actor)
-            .on("case", id)
-            .from_source(source.clone()),
-        now,
-    )
-    .await?;
-    let notification = load_view(
-        &state,
-        &txn,
-        learnloop_core::viewer::Recording::InTransaction,
-        &signed_in,
-        id,
-        source,
-    )
-    .await?;
-    txn.commit().await?;
     Ok(with_etag(StatusCode::OK, notification))
 }
 
@@ -467,21 +393,12 @@ fn decision_view(
     ))]
 pub async fn decisions_list(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Source(source): Source,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ListOf<DecisionView>>> {
     let id = parse_id(&id)?;
     let txn = state.db.read().await?;
-    load_view(
-        &state,
-        &txn,
-        crate::extract::journal(&state),
-        &signed_in,
-        id,
-        source,
-    )
-    .await?;
+    cases::open(&txn, journal(&state), &caller.viewer(), id).await?;
     let items: Vec<DecisionView> = decisions::of_case(&txn, id)
         .await?
         .into_iter()
@@ -507,35 +424,23 @@ pub async fn decisions_list(
     ))]
 pub async fn decide(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Source(source): Source,
+    caller: Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<DecisionInput>,
 ) -> ApiResult<(StatusCode, Json<DecisionView>)> {
     let id = parse_id(&id)?;
-    let now = state.clock.now();
-    let txn = state.db.write().await?;
-    load_view(
+    let person_id = caller.signed_in.person.id;
+    let decided = change::in_api(
         &state,
-        &txn,
-        learnloop_core::viewer::Recording::InTransaction,
-        &signed_in,
-        id,
-        source.clone(),
+        &caller,
+        Change::new("case.decision", "case", id),
+        async |txn| {
+            cases::open(txn, Recording::InTransaction, &caller.viewer(), id).await?;
+            let calendar = calendar::store::load(txn).await?;
+            decisions::decide(txn, id, body, person_id, &calendar, caller.now).await
+        },
     )
     .await?;
-    let calendar = calendar::store::load(&txn).await?;
-    let decided = decisions::decide(&txn, id, body, signed_in.person.id, &calendar, now).await?;
-    audit::append(
-        &txn,
-        audit::Event::new("case.decision", "succeeded")
-            .by(&signed_in.actor)
-            .on("case", id)
-            .from_source(source),
-        now,
-    )
-    .await?;
-    txn.commit().await?;
     Ok((
         StatusCode::CREATED,
         Json(decision_view(

@@ -7,14 +7,16 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use learnloop_core::access::{Action, Record, can};
+use learnloop_core::calendar;
 use learnloop_core::reviews::{self, contributions, entries, stages};
-use learnloop_core::{audit, calendar};
+use learnloop_core::viewer::{Recording, Subject};
 use serde::Serialize;
 use uuid::Uuid;
 
 use super::{ApiJson, ListOf};
-use crate::auth::{SignedIn, Source};
-use crate::error::{ApiError, ApiResult, AppError, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::Caller;
+use crate::pages::change::{Change, in_api};
 use crate::pages::parse_id;
 use crate::pages::review_list::visible;
 use crate::state::AppState;
@@ -134,49 +136,34 @@ pub struct Review {
     ))]
 pub async fn list(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Source(source): Source,
+    caller: Caller,
 ) -> ApiResult<Json<ListOf<ReviewSummary>>> {
     let txn = state.db.read().await?;
-    let items: Vec<ReviewSummary> =
-        visible(&signed_in.actor, reviews::list_with_cases(&txn).await?)
-            .iter()
-            .map(|listed| ReviewSummary::from(&listed.review))
-            .collect();
+    let items: Vec<ReviewSummary> = visible(caller.actor(), reviews::list_with_cases(&txn).await?)
+        .iter()
+        .map(|listed| ReviewSummary::from(&listed.review))
+        .collect();
     drop(txn);
     // One entry per list, as on the page: how many reviews were shown.
     crate::audited::append_now(
         &state,
-        audit::Event::new("reviews.listed", "allowed")
-            .by(&signed_in.actor)
+        caller
+            .viewer()
+            .event("reviews.listed", "allowed")
             .on("reviews", items.len())
-            .from_source(source)
             .because(Some("api".to_string())),
     )
     .await?;
     Ok(Json(items.into()))
 }
 
-async fn load(
-    state: &AppState,
-    signed_in: &SignedIn,
-    id: Uuid,
-    source: Option<String>,
-) -> ApiResult<Review> {
-    let now = state.clock.now();
+async fn load(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Review> {
     let txn = state.db.read().await?;
-    let visible = learnloop_core::reviews::open(
-        &txn,
-        crate::extract::journal(state),
-        &crate::extract::viewer(signed_in, &source, now),
-        id,
-    )
-    .await;
-    txn.commit().await?;
-    let (review, _) = visible.map_err(|error| ApiError(error.into()))?;
-    let txn = state.db.read().await?;
+    // The view (or its refusal) is recorded before anything of the review is read.
+    let (review, _) =
+        reviews::open(&txn, crate::extract::journal(state), &caller.viewer(), id).await?;
     let calendar = calendar::store::load(&txn).await?;
-    let today = now.date_naive();
+    let today = caller.now.date_naive();
     let stages = stages::of_review(&txn, id)
         .await?
         .into_iter()
@@ -237,12 +224,12 @@ async fn load(
     ))]
 pub async fn read(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Source(source): Source,
+    caller: Caller,
+    // Not `RecordId`, which answers a malformed id as a page: the API answers in JSON.
     Path(id): Path<String>,
 ) -> ApiResult<Json<Review>> {
     let id = parse_id(&id)?;
-    Ok(Json(load(&state, &signed_in, id, source).await?))
+    Ok(Json(load(&state, &caller, id).await?))
 }
 
 /// Add a line of enquiry, key practice episode, finding, recommendation or good practice.
@@ -262,53 +249,35 @@ pub async fn read(
     ))]
 pub async fn add_entry(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Source(source): Source,
+    caller: Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<entries::EntryInput>,
 ) -> ApiResult<Response> {
+    const ACTION: &str = "review.entry_added";
     let id = parse_id(&id)?;
-    let now = state.clock.now();
-    let txn = state.db.write().await?;
-    let visible = learnloop_core::reviews::open(
-        &txn,
-        learnloop_core::viewer::Recording::InTransaction,
-        &crate::extract::viewer(&signed_in, &source, now),
-        id,
-    )
-    .await;
-    let (_, case) = match visible {
-        Ok(found) => found,
-        Err(error) => {
-            txn.commit().await?;
-            return Err(ApiError(error.into()));
-        }
-    };
-    if !can(
-        &signed_in.actor,
-        Action::ManageReview,
-        Record::Review {
-            review_id: id,
-            agency_ids: &case.agency_ids,
+    let viewer = caller.viewer();
+    let added = in_api(
+        &state,
+        &caller,
+        Change::new(ACTION, "review", id),
+        async |txn| {
+            let (_, case) = reviews::open(txn, Recording::InTransaction, &viewer, id).await?;
+            let allowed = can(
+                viewer.actor,
+                Action::ManageReview,
+                Record::Review {
+                    review_id: id,
+                    agency_ids: &case.agency_ids,
+                },
+            );
+            viewer.require(
+                allowed,
+                Subject::new(ACTION, "review", id),
+                "You cannot change this review",
+            )?;
+            entries::add(txn, id, &body, caller.now).await
         },
-    ) {
-        txn.rollback().await?;
-        return Err(ApiError(AppError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "You cannot change this review",
-        )));
-    }
-    let added = entries::add(&txn, id, &body, now).await?;
-    audit::append(
-        &txn,
-        audit::Event::new("review.entry_added", "succeeded")
-            .by(&signed_in.actor)
-            .on("review", id)
-            .from_source(source),
-        now,
     )
     .await?;
-    txn.commit().await?;
     Ok((StatusCode::CREATED, Json(Entry::from(added))).into_response())
 }

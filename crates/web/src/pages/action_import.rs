@@ -4,7 +4,7 @@
 //! under `files_dir`, readable only by the person who uploaded it.
 
 use askama::Template;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use learnloop_core::actions::{import, plans};
@@ -14,10 +14,10 @@ use uuid::Uuid;
 
 use super::forms::{self, Pairs};
 use super::layout::{Layout, render};
-use super::parse_id;
+use crate::auth::Visitor;
 use crate::auth::csrf::{CsrfForm, checked_multipart};
-use crate::auth::{SignedIn, Source, Visitor};
 use crate::error::{AppError, PageError, PageResult};
+use crate::extract::{Caller, RecordId};
 use crate::state::AppState;
 
 /// The most rows one import takes.
@@ -35,12 +35,12 @@ fn pending_path(state: &AppState, id: Uuid) -> std::path::PathBuf {
     state.settings.files_dir.join(format!("import-{id}.json"))
 }
 
-fn load(state: &AppState, signed_in: &SignedIn, id: Uuid) -> Result<Pending, PageError> {
+fn load(state: &AppState, caller: &Caller, id: Uuid) -> Result<Pending, PageError> {
     let text =
         std::fs::read(pending_path(state, id)).map_err(|_| PageError(AppError::not_found()))?;
     let pending: Pending =
         serde_json::from_slice(&text).map_err(|_| PageError(AppError::not_found()))?;
-    if pending.person_id != signed_in.person.id {
+    if pending.person_id != caller.signed_in.person.id {
         return Err(PageError(AppError::not_found()));
     }
     Ok(pending)
@@ -158,7 +158,7 @@ pub async fn upload_form(State(state): State<AppState>) -> PageResult<Html<Strin
 
 pub async fn upload(
     State(state): State<AppState>,
-    signed_in: SignedIn,
+    caller: Caller,
     visitor: Visitor,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> PageResult<Response> {
@@ -190,7 +190,7 @@ pub async fn upload(
     };
     let id = Uuid::now_v7();
     let pending = Pending {
-        person_id: signed_in.person.id,
+        person_id: caller.signed_in.person.id,
         file_name: name,
         headers: table.headers,
         rows: table.rows,
@@ -254,12 +254,11 @@ fn preview_rows(
 
 pub async fn preview(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Path(id): Path<String>,
+    caller: Caller,
+    RecordId(id): RecordId,
     CsrfForm(form): CsrfForm<Pairs>,
 ) -> PageResult<Response> {
-    let id = parse_id(&id)?;
-    let pending = load(&state, &signed_in, id)?;
+    let pending = load(&state, &caller, id)?;
     let mapping = mapping_from(&form);
     let plan = forms::field(&form, "plan_id");
     let txn = state.db.read().await?;
@@ -297,19 +296,19 @@ pub async fn preview(
     }
 }
 
+/// Imports every row or none. Its own transaction, not `change::on_page`: the audit entry
+/// names how many actions were imported, not one record.
 pub async fn commit(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Source(source): Source,
-    Path(id): Path<String>,
+    caller: Caller,
+    RecordId(id): RecordId,
     CsrfForm(form): CsrfForm<Pairs>,
 ) -> PageResult<Response> {
-    let id = parse_id(&id)?;
-    let pending = load(&state, &signed_in, id)?;
+    let pending = load(&state, &caller, id)?;
     let mapping = mapping_from(&form);
     let plan = forms::field(&form, "plan_id");
     let plan_id = Uuid::parse_str(plan.trim()).ok();
-    let now = state.clock.now();
+    let now = caller.now;
     let txn = state.db.write().await?;
     match import::commit(
         &txn,
@@ -317,7 +316,7 @@ pub async fn commit(
         &pending.rows,
         &mapping,
         plan_id,
-        signed_in.person.id,
+        caller.signed_in.person.id,
         now,
     )
     .await
@@ -325,10 +324,10 @@ pub async fn commit(
         Ok(count) => {
             audit::append(
                 &txn,
-                audit::Event::new("actions.imported", "succeeded")
-                    .by(&signed_in.actor)
-                    .on("actions", count)
-                    .from_source(source),
+                caller
+                    .viewer()
+                    .event("actions.imported", "succeeded")
+                    .on("actions", count),
                 now,
             )
             .await?;

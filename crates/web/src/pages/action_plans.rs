@@ -4,23 +4,26 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
-use learnloop_core::access::{Action, Record, can};
+use axum::response::{Html, Response};
+use learnloop_core::access::{Action, Record, action_scope as scope, can};
 use learnloop_core::actions::{Rag, Rules, assurance, plans};
-use learnloop_core::{CoreError, FieldError, audit, groups, reviews};
+use learnloop_core::error::CoreResult;
+use learnloop_core::viewer::Subject;
+use learnloop_core::{CoreError, FieldError, groups, reviews};
+use sea_orm::DatabaseTransaction;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::actions::{Choice, Names, Row, row};
+use super::actions::{Choice, Names, RagTag, Row, row};
+use super::change::{self, Change};
+use super::dates;
 use super::forms::{self, Pairs};
 use super::layout::{Layout, render};
 use super::parse_id;
 use crate::auth::csrf::CsrfForm;
-use crate::auth::{SignedIn, Source};
 use crate::error::{AppError, PageError, PageResult};
+use crate::extract::{Caller, RecordId};
 use crate::state::AppState;
-use learnloop_core::access::action_scope as scope;
 
 pub struct PlanRow {
     id: String,
@@ -46,11 +49,11 @@ fn status_label(status: &str) -> String {
     }
 }
 
-pub async fn list(State(state): State<AppState>, signed_in: SignedIn) -> PageResult<Html<String>> {
-    let today = state.clock.now().date_naive();
+pub async fn list(State(state): State<AppState>, caller: Caller) -> PageResult<Html<String>> {
+    let today = caller.now.date_naive();
     let txn = state.db.read().await?;
     let rules = Rules::load(&txn).await?;
-    let allowed = scope(&signed_in.actor);
+    let allowed = scope(caller.actor());
     let mut rows = Vec::new();
     for plan in plans::list(&txn).await? {
         let actions = plans::actions_of(&txn, plan.id).await?;
@@ -82,17 +85,14 @@ pub async fn list(State(state): State<AppState>, signed_in: SignedIn) -> PageRes
             id: plan.id.to_string(),
             title: plan.title,
             status: status_label(&plan.status),
-            signed_off: plan
-                .signed_off_on
-                .map(|d| d.format("%-d %b %Y").to_string())
-                .unwrap_or_default(),
+            signed_off: dates::short_or_blank(plan.signed_off_on),
             counts,
         });
     }
     render(&ListPage {
         layout: Layout::new("Action plans", "/actions"),
         plans: rows,
-        can_manage: can(&signed_in.actor, Action::ManageActions, Record::None),
+        can_manage: can(caller.actor(), Action::ManageActions, Record::None),
     })
 }
 
@@ -173,40 +173,26 @@ pub async fn new_form(
 
 pub async fn create(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Source(source): Source,
+    caller: Caller,
     CsrfForm(form): CsrfForm<Pairs>,
 ) -> PageResult<Response> {
-    let now = state.clock.now();
-    let id = |name: &str| Uuid::parse_str(forms::field(&form, name).trim()).ok();
+    let field_id = |name: &str| Uuid::parse_str(forms::field(&form, name).trim()).ok();
     let input = plans::NewPlan {
         title: forms::field(&form, "title"),
         source_kind: forms::field(&form, "source_kind"),
-        review_id: id("review_id"),
-        group_id: id("group_id"),
+        review_id: field_id("review_id"),
+        group_id: field_id("group_id"),
     };
-    let txn = state.db.write().await?;
-    match plans::create(&txn, &input, now).await {
-        Ok(plan) => {
-            audit::append(
-                &txn,
-                audit::Event::new("action_plan.created", "succeeded")
-                    .by(&signed_in.actor)
-                    .on("action_plan", plan.id)
-                    .from_source(source),
-                now,
-            )
-            .await?;
-            txn.commit().await?;
-            Ok(Redirect::to(&format!("/action-plans/{}", plan.id)).into_response())
-        }
-        Err(CoreError::Invalid(errors)) => {
-            txn.rollback().await?;
-            let page = new_page(&state, form, errors).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-        }
-        Err(other) => Err(other.into()),
-    }
+    let id = Uuid::now_v7();
+    change::on_page(
+        &state,
+        &caller,
+        Change::new("action_plan.created", "action_plan", id),
+        async |txn| plans::create_with_id(txn, id, &input, caller.now).await,
+        |_| format!("/action-plans/{id}"),
+        async |errors, _| new_page(&state, form, errors).await,
+    )
+    .await
 }
 
 pub struct CheckRow {
@@ -239,21 +225,22 @@ struct PlanPage {
 
 async fn plan_page(
     state: &AppState,
-    signed_in: &SignedIn,
+    caller: &Caller,
     id: Uuid,
-    source: Option<String>,
     errors: Vec<FieldError>,
     values: Pairs,
 ) -> PageResult<Html<String>> {
-    let now = state.clock.now();
-    let today = now.date_naive();
+    let today = caller.now.date_naive();
+    let actor = caller.actor();
+    let viewer = caller.viewer();
+    let subject = Subject::new("action_plan.view", "action_plan", id);
     let txn = state.db.read().await?;
     let plan = plans::get(&txn, id)
         .await
         .map_err(|_| PageError(AppError::not_found()))?;
     let rules = Rules::load(&txn).await?;
     let names = Names::load(&txn).await?;
-    let allowed = scope(&signed_in.actor);
+    let allowed = scope(actor);
     let actions = plans::actions_of(&txn, id).await?;
     let visible: Vec<_> = actions
         .iter()
@@ -266,25 +253,16 @@ async fn plan_page(
     if allowed.is_some() && visible.is_empty() {
         return Err(crate::audited::refused(
             AppError::not_found(),
-            audit::Event::new("action_plan.view", "denied")
-                .by(&signed_in.actor)
-                .on("action_plan", id)
-                .from_source(source),
+            viewer.event_on(subject, "denied"),
         ));
     }
     state
         .db
         .journal()
-        .record(
-            audit::Event::new("action_plan.view", "allowed")
-                .by(&signed_in.actor)
-                .on("action_plan", id)
-                .from_source(source),
-            now,
-        )
+        .record(viewer.event_on(subject, "allowed"), viewer.now)
         .await?;
-    let may_sign_off = can(&signed_in.actor, Action::SignOffActions, Record::None)
-        || plans::oversees(&txn, &plan, signed_in.person.id).await?;
+    let may_sign_off = can(actor, Action::SignOffActions, Record::None)
+        || plans::oversees(&txn, &plan, caller.signed_in.person.id).await?;
     let group = match plan.group_id {
         Some(group) => groups::get(&txn, group)
             .await
@@ -303,12 +281,9 @@ async fn plan_page(
         .into_iter()
         .map(|c| CheckRow {
             id: c.id.to_string(),
-            due: c.due_on.format("%-d %B %Y").to_string(),
+            due: dates::long(c.due_on),
             due_now: c.completed_on.is_none() && today >= c.due_on,
-            completed: c
-                .completed_on
-                .map(|d| d.format("%-d %B %Y").to_string())
-                .unwrap_or_default(),
+            completed: dates::long_or_blank(c.completed_on),
             embedded: label(&assurance::EMBEDDED, &c.embedded),
             evidence: format!(
                 "{}{}",
@@ -325,10 +300,7 @@ async fn plan_page(
         id: plan.id.to_string(),
         title: plan.title.clone(),
         status: status_label(&plan.status),
-        signed_off: plan
-            .signed_off_on
-            .map(|d| d.format("%-d %B %Y").to_string())
-            .unwrap_or_default(),
+        signed_off: dates::long_or_blank(plan.signed_off_on),
         group,
         review_link: plan.review_id.map(|r| format!("/reviews/{r}")),
         rows: visible
@@ -337,7 +309,7 @@ async fn plan_page(
             .collect(),
         checks,
         can_sign_off: may_sign_off && plan.status != "signed_off",
-        can_add: can(&signed_in.actor, Action::ManageActions, Record::None),
+        can_add: can(actor, Action::ManageActions, Record::None),
         embedded_choices: assurance::EMBEDDED.to_vec(),
         evidence_kinds: assurance::EVIDENCE_KINDS.to_vec(),
     };
@@ -347,100 +319,60 @@ async fn plan_page(
 
 pub async fn show(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Source(source): Source,
-    Path(id): Path<String>,
+    caller: Caller,
+    RecordId(id): RecordId,
 ) -> PageResult<Html<String>> {
-    let id = parse_id(&id)?;
-    plan_page(&state, &signed_in, id, source, Vec::new(), Vec::new()).await
+    plan_page(&state, &caller, id, Vec::new(), Vec::new()).await
 }
 
-async fn change<F, Fut>(
+/// Runs `apply` on the plan `id` as a change recorded as `audit_action`, for those who oversee
+/// it (the partnership team or the overseeing group), then returns to the plan's page, or
+/// shows it again with the errors and what was typed (`values`).
+async fn change_plan<T>(
     state: &AppState,
-    signed_in: &SignedIn,
+    caller: &Caller,
     id: Uuid,
-    source: Option<String>,
     audit_action: &str,
     values: Pairs,
-    apply: F,
-) -> PageResult<Response>
-where
-    F: FnOnce(sea_orm::DatabaseTransaction, plans::Model) -> Fut,
-    Fut: std::future::Future<Output = (sea_orm::DatabaseTransaction, Result<(), CoreError>)>,
-{
-    let now = state.clock.now();
-    let txn = state.db.write().await?;
-    let plan = plans::get(&txn, id)
-        .await
-        .map_err(|_| PageError(AppError::not_found()))?;
-    let allowed = can(&signed_in.actor, Action::SignOffActions, Record::None)
-        || plans::oversees(&txn, &plan, signed_in.person.id).await?;
-    if !allowed {
-        audit::append(
-            &txn,
-            audit::Event::new(audit_action, "denied")
-                .by(&signed_in.actor)
-                .on("action_plan", id)
-                .from_source(source),
-            now,
-        )
-        .await?;
-        txn.commit().await?;
-        return Err(PageError(AppError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "Only the overseeing group or the partnership team does this",
-        )));
-    }
-    let (txn, result) = apply(txn, plan).await;
-    match result {
-        Ok(()) => {
-            audit::append(
-                &txn,
-                audit::Event::new(audit_action, "succeeded")
-                    .by(&signed_in.actor)
-                    .on("action_plan", id)
-                    .from_source(source),
-                now,
-            )
-            .await?;
-            txn.commit().await?;
-            Ok(Redirect::to(&format!("/action-plans/{id}")).into_response())
-        }
-        Err(CoreError::Invalid(errors)) => {
-            txn.rollback().await?;
-            let page = plan_page(state, signed_in, id, source, errors, values).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-        }
-        Err(other) => Err(other.into()),
-    }
+    apply: impl AsyncFnOnce(&DatabaseTransaction, plans::Model) -> CoreResult<T>,
+) -> PageResult<Response> {
+    change::on_page(
+        state,
+        caller,
+        Change::new(audit_action, "action_plan", id),
+        async |txn| {
+            let plan = plans::get(txn, id).await?;
+            let allowed = can(caller.actor(), Action::SignOffActions, Record::None)
+                || plans::oversees(txn, &plan, caller.signed_in.person.id).await?;
+            caller.viewer().require(
+                allowed,
+                Subject::new(audit_action, "action_plan", id),
+                "Only the overseeing group or the partnership team does this",
+            )?;
+            apply(txn, plan).await
+        },
+        |_| format!("/action-plans/{id}"),
+        async |errors, _| plan_page(state, caller, id, errors, values).await,
+    )
+    .await
 }
 
 pub async fn sign_off(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Source(source): Source,
-    Path(id): Path<String>,
+    caller: Caller,
+    RecordId(id): RecordId,
     CsrfForm(form): CsrfForm<Pairs>,
 ) -> PageResult<Response> {
-    let id = parse_id(&id)?;
-    let now = state.clock.now();
-    let by = signed_in.person.id;
-    change(
+    let by = caller.signed_in.person.id;
+    change_plan(
         &state,
-        &signed_in,
+        &caller,
         id,
-        source,
         "action_plan.signed_off",
         form,
-        |txn, _| async move {
-            let result = async {
-                let rules = Rules::load(&txn).await?;
-                plans::sign_off_plan(&txn, id, by, &rules, now).await
-            }
-            .await
-            .map(|_| ());
-            (txn, result)
+        async |txn, _| {
+            let rules = Rules::load(txn).await?;
+            plans::sign_off_plan(txn, id, by, &rules, caller.now).await
         },
     )
     .await
@@ -448,39 +380,31 @@ pub async fn sign_off(
 
 pub async fn record_assurance(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Source(source): Source,
+    caller: Caller,
     Path((id, check_id)): Path<(String, String)>,
     CsrfForm(form): CsrfForm<Pairs>,
 ) -> PageResult<Response> {
     let id = parse_id(&id)?;
     let check_id = parse_id(&check_id)?;
-    let now = state.clock.now();
-    let by = signed_in.person.id;
+    let by = caller.signed_in.person.id;
     let finding = assurance::Finding {
         embedded: forms::field(&form, "embedded"),
         evidence_kind: forms::field(&form, "evidence_kind"),
         evidence: forms::field(&form, "evidence"),
         judgement: forms::field(&form, "judgement"),
     };
-    change(
+    change_plan(
         &state,
-        &signed_in,
+        &caller,
         id,
-        source,
         "assurance_check.recorded",
         form,
-        |txn, plan| async move {
-            let result = async {
-                let checks = assurance::of_plan(&txn, plan.id).await?;
-                if !checks.iter().any(|c| c.id == check_id) {
-                    return Err(CoreError::NotFound);
-                }
-                assurance::record(&txn, check_id, &finding, by, now).await
+        async |txn, plan| {
+            let checks = assurance::of_plan(txn, plan.id).await?;
+            if !checks.iter().any(|c| c.id == check_id) {
+                return Err(CoreError::NotFound);
             }
-            .await
-            .map(|_| ());
-            (txn, result)
+            assurance::record(txn, check_id, &finding, by, caller.now).await
         },
     )
     .await

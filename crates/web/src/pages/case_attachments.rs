@@ -3,15 +3,19 @@
 
 use axum::extract::{Multipart, Path, State};
 use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
-use learnloop_core::cases::attachments;
-use learnloop_core::{FieldError, audit};
+use axum::response::{IntoResponse, Response};
+use learnloop_core::cases::{self, attachments};
+use learnloop_core::viewer::{Recording, Subject};
+use learnloop_core::{CoreError, FieldError};
+use uuid::Uuid;
 
 use super::cases::case_page;
+use super::change::{self, Change};
 use super::parse_id;
+use crate::auth::Visitor;
 use crate::auth::csrf::checked_multipart;
-use crate::auth::{SignedIn, Source, Visitor};
 use crate::error::{AppError, PageError, PageResult};
+use crate::extract::{Caller, RecordId, journal, refusals_only};
 use crate::state::AppState;
 
 fn storage_error(error: std::io::Error) -> PageError {
@@ -21,104 +25,86 @@ fn storage_error(error: std::io::Error) -> PageError {
 
 pub async fn upload(
     State(state): State<AppState>,
-    signed_in: SignedIn,
+    caller: Caller,
     visitor: Visitor,
-    Source(source): Source,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> PageResult<Response> {
-    let id = parse_id(&id)?;
     // Access first: a refused upload's body is never read, let alone checked.
     {
         let txn = state.db.read().await?;
-        learnloop_core::cases::open(
-            &txn,
-            crate::extract::refusals_only(&state),
-            &crate::extract::viewer(&signed_in, &source, state.clock.now()),
-            id,
-        )
-        .await?;
+        cases::open(&txn, refusals_only(&state), &caller.viewer(), id).await?;
     }
     let parts = checked_multipart(&visitor, multipart).await?;
     let file = parts.into_iter().find(|part| part.name == "file");
-    let now = state.clock.now();
-    let txn = state.db.write().await?;
-    learnloop_core::cases::open(
-        &txn,
-        learnloop_core::viewer::Recording::InTransaction,
-        &crate::extract::viewer(&signed_in, &source, now),
-        id,
-    )
-    .await?;
     let checked = match &file {
         Some(part) => {
             attachments::check(part.file_name.as_deref().unwrap_or_default(), &part.bytes)
         }
         None => Err(FieldError::new("file", "Choose a file")),
     };
-    let (file_name, content_type) = match checked {
-        Ok(checked) => checked,
-        Err(error) => {
-            txn.rollback().await?;
-            let page = case_page(&state, &signed_in, id, source, vec![error]).await?;
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
-        }
-    };
     let bytes = file.map(|part| part.bytes).unwrap_or_default();
-    let attachment_id = uuid::Uuid::now_v7();
-    let final_path = super::store_file(&state.settings.files_dir, attachment_id, &bytes)
-        .map_err(storage_error)?;
-    let upload = attachments::Upload {
-        id: attachment_id,
-        case_id: id,
-        file_name: &file_name,
-        content_type,
-        bytes: &bytes,
-        uploaded_by: signed_in.person.id,
+    let attachment_id = Uuid::now_v7();
+    // Only a file that passed the check is kept, and before the write transaction, so the
+    // database is not held while the disk is written.
+    let stored = match &checked {
+        Ok(_) => Some(
+            super::store_file(&state.settings.files_dir, attachment_id, &bytes)
+                .map_err(storage_error)?,
+        ),
+        Err(_) => None,
     };
-    let recorded: Result<(), learnloop_core::CoreError> = async {
-        attachments::record(&txn, upload, now).await?;
-        let event = audit::Event::new("case.attachment_upload", "succeeded")
-            .by(&signed_in.actor)
-            .on("case_attachment", attachment_id)
-            .from_source(source);
-        audit::append(&txn, event, now).await?;
-        txn.commit().await.map_err(learnloop_core::CoreError::from)
-    }
+    let person_id = caller.signed_in.person.id;
+    let outcome = change::on_page(
+        &state,
+        &caller,
+        Change::new("case.attachment_upload", "case_attachment", attachment_id),
+        async |txn| {
+            cases::open(txn, Recording::InTransaction, &caller.viewer(), id).await?;
+            let (file_name, content_type) =
+                checked.map_err(|error| CoreError::Invalid(vec![error]))?;
+            let upload = attachments::Upload {
+                id: attachment_id,
+                case_id: id,
+                file_name: &file_name,
+                content_type,
+                bytes: &bytes,
+                uploaded_by: person_id,
+            };
+            attachments::record(txn, upload, caller.now).await
+        },
+        |_| format!("/cases/{id}"),
+        async |errors, _| case_page(&state, &caller, id, errors).await,
+    )
     .await;
-    if let Err(error) = recorded {
-        // Nothing half-written: the file goes with the failed record.
-        let _ = std::fs::remove_file(&final_path);
-        return Err(PageError::from(error));
+    if !matches!(&outcome, Ok(response) if response.status() == StatusCode::SEE_OTHER)
+        && let Some(path) = stored
+    {
+        // Nothing half-written: the file goes with the record that was not saved.
+        let _ = std::fs::remove_file(path);
     }
-    Ok(Redirect::to(&format!("/cases/{id}")).into_response())
+    outcome
 }
 
 pub async fn download(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Source(source): Source,
+    caller: Caller,
     Path((id, attachment_id)): Path<(String, String)>,
 ) -> PageResult<Response> {
     let id = parse_id(&id)?;
     let attachment_id = parse_id(&attachment_id)?;
-    let now = state.clock.now();
+    let viewer = caller.viewer();
     let txn = state.db.read().await?;
-    learnloop_core::cases::open(
-        &txn,
-        crate::extract::journal(&state),
-        &crate::extract::viewer(&signed_in, &source, now),
-        id,
-    )
-    .await?;
+    cases::open(&txn, journal(&state), &viewer, id).await?;
     let attachment = attachments::get(&txn, id, attachment_id).await?;
     let bytes = std::fs::read(state.settings.files_dir.join(attachment.id.to_string()))
         .map_err(storage_error)?;
-    let event = audit::Event::new("case.attachment_download", "allowed")
-        .by(&signed_in.actor)
-        .on("case_attachment", attachment.id)
-        .from_source(source);
-    state.db.journal().record(event, now).await?;
+    let subject = Subject::new("case.attachment_download", "case_attachment", attachment.id);
+    state
+        .db
+        .journal()
+        .record(viewer.event_on(subject, "allowed"), viewer.now)
+        .await?;
     txn.commit().await?;
     let disposition = format!(
         "attachment; filename=\"{}\"",

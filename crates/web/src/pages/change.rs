@@ -30,9 +30,10 @@ use crate::state::AppState;
 pub struct Change<'a> {
     /// The audit action, for example "review.details_changed".
     pub action: &'a str,
-    /// The record's type in the audit trail ("review") and its id.
+    /// The record's type in the audit trail ("review") and its id; `None` for a record being
+    /// created, whose id `apply` returns (see `Created`).
     pub record_type: &'a str,
-    pub record_id: Uuid,
+    pub record_id: Option<Uuid>,
     /// The record as people call it, for the "someone else saved this …" message.
     pub noun: &'a str,
 }
@@ -42,7 +43,17 @@ impl<'a> Change<'a> {
         Change {
             action,
             record_type,
-            record_id,
+            record_id: Some(record_id),
+            noun: record_type,
+        }
+    }
+
+    /// A record being created: its id comes from what `apply` returns (`Created`).
+    pub fn creating(action: &'a str, record_type: &'a str) -> Self {
+        Change {
+            action,
+            record_type,
+            record_id: None,
             noun: record_type,
         }
     }
@@ -52,11 +63,12 @@ impl<'a> Change<'a> {
         self
     }
 
-    fn succeeded(&self, caller: &Caller) -> audit::Event {
-        caller
-            .viewer()
-            .event(self.action, "succeeded")
-            .on(self.record_type, self.record_id)
+    fn succeeded(&self, caller: &Caller, created: Option<Uuid>) -> audit::Event {
+        let event = caller.viewer().event(self.action, "succeeded");
+        match self.record_id.or(created) {
+            Some(id) => event.on(self.record_type, id),
+            None => event,
+        }
     }
 
     fn stale_error(&self, message: &str) -> FieldError {
@@ -68,6 +80,13 @@ impl<'a> Change<'a> {
             ),
         )
     }
+}
+
+/// What a creation returns: the new record's id (for its audit entry) and the value to go on
+/// with. `on_page` and `in_api` take it when the change was made with `Change::creating`.
+pub struct Created<T> {
+    pub id: Uuid,
+    pub value: T,
 }
 
 /// Why the form is shown again.
@@ -94,18 +113,8 @@ where
     D: FnOnce(T) -> String,
     R: AsyncFnOnce(Vec<FieldError>, Again) -> PageResult<Html<String>>,
 {
-    match run(state, caller, change, apply).await {
-        Ok(value) => Ok(Redirect::to(&done(value)).into_response()),
-        Err(CoreError::Invalid(errors)) => {
-            let page = form_again(errors, Again::Invalid).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-        }
-        Err(CoreError::Conflict(message)) => {
-            let page = form_again(vec![change.stale_error(&message)], Again::Stale).await?;
-            Ok((StatusCode::CONFLICT, page).into_response())
-        }
-        Err(other) => Err(other.into()),
-    }
+    let ran = run(state, caller, change, apply, |_| None).await;
+    page_answer(ran, change, done, form_again).await
 }
 
 /// Runs `apply` in one write transaction and answers as the API does (see the module's
@@ -119,7 +128,75 @@ pub async fn in_api<T, A>(
 where
     A: AsyncFnOnce(&DatabaseTransaction) -> CoreResult<T>,
 {
-    match run(state, caller, change, apply).await {
+    api_answer(run(state, caller, change, apply, |_| None).await)
+}
+
+/// `on_page` for a creation: `apply` returns the new record's id with the value.
+pub async fn on_page_creating<T, A, D, R>(
+    state: &AppState,
+    caller: &Caller,
+    change: Change<'_>,
+    apply: A,
+    done: D,
+    form_again: R,
+) -> PageResult<Response>
+where
+    A: AsyncFnOnce(&DatabaseTransaction) -> CoreResult<Created<T>>,
+    D: FnOnce(Created<T>) -> String,
+    R: AsyncFnOnce(Vec<FieldError>, Again) -> PageResult<Html<String>>,
+{
+    let ran = run(state, caller, change, apply, |created: &Created<T>| {
+        Some(created.id)
+    })
+    .await;
+    page_answer(ran, change, done, form_again).await
+}
+
+/// How a page answers the outcome of a change (see the module's table).
+async fn page_answer<T, D, R>(
+    ran: CoreResult<T>,
+    change: Change<'_>,
+    done: D,
+    form_again: R,
+) -> PageResult<Response>
+where
+    D: FnOnce(T) -> String,
+    R: AsyncFnOnce(Vec<FieldError>, Again) -> PageResult<Html<String>>,
+{
+    match ran {
+        Ok(value) => Ok(Redirect::to(&done(value)).into_response()),
+        Err(CoreError::Invalid(errors)) => {
+            let page = form_again(errors, Again::Invalid).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(CoreError::Conflict(message)) => {
+            let page = form_again(vec![change.stale_error(&message)], Again::Stale).await?;
+            Ok((StatusCode::CONFLICT, page).into_response())
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// `in_api` for a creation: `apply` returns the new record's id with the value.
+pub async fn in_api_creating<T, A>(
+    state: &AppState,
+    caller: &Caller,
+    change: Change<'_>,
+    apply: A,
+) -> ApiResult<Created<T>>
+where
+    A: AsyncFnOnce(&DatabaseTransaction) -> CoreResult<Created<T>>,
+{
+    api_answer(
+        run(state, caller, change, apply, |created: &Created<T>| {
+            Some(created.id)
+        })
+        .await,
+    )
+}
+
+fn api_answer<T>(ran: CoreResult<T>) -> ApiResult<T> {
+    match ran {
         Ok(value) => Ok(value),
         Err(CoreError::Conflict(message)) => Err(ApiError(AppError::new(
             StatusCode::PRECONDITION_FAILED,
@@ -137,13 +214,19 @@ async fn run<T, A>(
     caller: &Caller,
     change: Change<'_>,
     apply: A,
+    created_id: impl FnOnce(&T) -> Option<Uuid>,
 ) -> CoreResult<T>
 where
     A: AsyncFnOnce(&DatabaseTransaction) -> CoreResult<T>,
 {
     let txn = state.db.write().await?;
     let value = apply(&txn).await?;
-    audit::append(&txn, change.succeeded(caller), caller.now).await?;
+    audit::append(
+        &txn,
+        change.succeeded(caller, created_id(&value)),
+        caller.now,
+    )
+    .await?;
     txn.commit().await?;
     Ok(value)
 }

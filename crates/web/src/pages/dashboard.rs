@@ -1,29 +1,22 @@
 //! The dashboard: the clocks first (what is overdue, what is due soon), then what the
-//! partnership holds.
+//! partnership holds. Its counts are kept figures (core `figures`): read in a read transaction,
+//! recomputed only when the data or the day has moved on, and then kept after the answer.
+
+use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::State;
 use axum::response::Html;
-use learnloop_core::access::{Action, Record, can};
-use learnloop_core::actions::{Rag, Rules, tracker};
-use learnloop_core::deadlines::State as DeadlineState;
-use learnloop_core::{agencies, audit, calendar, groups, partnerships, people};
+use learnloop_core::actions::Rag;
+use learnloop_core::figures::{self, Clocks, Scope, Shown};
+use learnloop_core::{agencies, groups, partnerships, people};
+use uuid::Uuid;
 
-use super::cases::open_deadlines;
 use super::layout::{Layout, render};
-use crate::auth::{SignedIn, Source};
+use super::learning_items::MeasuresView;
 use crate::error::PageResult;
+use crate::extract::Caller;
 use crate::state::AppState;
-
-/// Working days ahead that count as "due soon" on the dashboard.
-const DUE_SOON_DAYS: i64 = 5;
-
-/// The clocks across the cases the viewer may see.
-struct Clocks {
-    open_cases: usize,
-    overdue: usize,
-    due_soon: usize,
-}
 
 /// Actions by RAG, over the actions the viewer may see, in all and by owner agency.
 struct ActionCounts {
@@ -37,113 +30,107 @@ struct DashboardPage {
     layout: Layout,
     clocks: Option<Clocks>,
     actions: Option<ActionCounts>,
-    measures: Option<super::learning_items::MeasuresView>,
+    measures: Option<MeasuresView>,
+    /// When the figures were computed, as shown ("14:05 on 30 November 2026").
+    computed_at: String,
     partnerships: Vec<partnerships::Partnership>,
     agency_count: u64,
     group_count: u64,
     people_count: u64,
 }
 
-pub async fn show(
-    State(state): State<AppState>,
-    signed_in: SignedIn,
-    Source(source): Source,
-) -> PageResult<Html<String>> {
-    let now = state.clock.now();
-    let txn = state.db.read().await?;
-    let clocks = if can(&signed_in.actor, Action::ViewCase, Record::None) {
-        let calendar = calendar::store::load(&txn).await?;
-        let open = open_deadlines(&txn, &signed_in.actor, &calendar, now.date_naive()).await?;
-        let deadlines = open.iter().flat_map(|(_, deadlines)| deadlines.iter());
-        let overdue = deadlines
-            .clone()
-            .filter(|d| d.state == DeadlineState::Overdue)
-            .count();
-        let due_soon = deadlines
-            .filter(|d| d.state == DeadlineState::Due && d.working_days_remaining <= DUE_SOON_DAYS)
-            .count();
-        state
-            .db
-            .journal()
-            .record(
-                audit::Event::new("dashboard.view", "allowed")
-                    .by(&signed_in.actor)
-                    .from_source(source),
-                now,
+fn action_counts(rows: &[(Uuid, String, u64)], names: &HashMap<Uuid, String>) -> ActionCounts {
+    let count = |agency: Option<Uuid>, rag: Rag| -> u64 {
+        rows.iter()
+            .filter(|(a, r, _)| agency.is_none_or(|agency| *a == agency) && r == rag.as_str())
+            .map(|(_, _, n)| *n)
+            .sum()
+    };
+    let mut agency_ids: Vec<Uuid> = rows.iter().map(|(agency, _, _)| *agency).collect();
+    agency_ids.sort();
+    agency_ids.dedup();
+    let mut by_agency: Vec<(String, String, Vec<u64>)> = agency_ids
+        .into_iter()
+        .map(|agency| {
+            (
+                agency.to_string(),
+                names.get(&agency).cloned().unwrap_or_default(),
+                Rag::ALL
+                    .iter()
+                    .map(|rag| count(Some(agency), *rag))
+                    .collect(),
             )
-            .await?;
-        Some(Clocks {
-            open_cases: open.len(),
-            overdue,
-            due_soon,
         })
-    } else {
-        None
-    };
-    let actions = if can(&signed_in.actor, Action::ViewActions, Record::None) {
-        let today = now.date_naive();
-        let rules = Rules::load(&txn).await?;
-        let scope = learnloop_core::access::action_scope(&signed_in.actor);
-        let counts =
-            tracker::counts(&txn, scope.as_deref(), today, rules.remind_days_before).await?;
-        let names: std::collections::HashMap<uuid::Uuid, String> = agencies::list(&txn)
-            .await?
-            .into_iter()
-            .map(|a| (a.id, a.name))
-            .collect();
-        let mut agency_ids: Vec<uuid::Uuid> = counts.keys().map(|(agency, _)| *agency).collect();
-        agency_ids.sort();
-        agency_ids.dedup();
-        let mut by_agency: Vec<(String, String, Vec<u64>)> = agency_ids
-            .into_iter()
-            .map(|agency| {
-                (
-                    agency.to_string(),
-                    names.get(&agency).cloned().unwrap_or_default(),
-                    Rag::ALL
-                        .iter()
-                        .map(|rag| counts.get(&(agency, *rag)).copied().unwrap_or(0))
-                        .collect(),
-                )
-            })
-            .collect();
-        by_agency.sort_by(|a, b| a.1.cmp(&b.1));
-        Some(ActionCounts {
-            totals: Rag::ALL
-                .iter()
-                .map(|rag| {
-                    (
-                        *rag,
-                        counts
-                            .iter()
-                            .filter(|((_, r), _)| r == rag)
-                            .map(|(_, n)| *n)
-                            .sum(),
-                    )
-                })
-                .collect(),
-            by_agency,
-        })
-    } else {
-        None
-    };
-    let measures = if can(&signed_in.actor, Action::ManageLearning, Record::None)
-        || signed_in.actor.sees_all_cases()
-    {
-        Some(super::learning_items::measures_view(&txn, &signed_in.actor).await?)
-    } else {
-        None
-    };
-    let page = DashboardPage {
-        layout: Layout::new("Dashboard", "/"),
-        clocks,
-        actions,
-        measures,
-        partnerships: partnerships::list(&txn).await?,
-        agency_count: agencies::count(&txn).await?,
-        group_count: groups::count(&txn).await?,
-        people_count: people::count(&txn).await?,
-    };
+        .collect();
+    by_agency.sort_by(|a, b| a.1.cmp(&b.1));
+    ActionCounts {
+        totals: Rag::ALL
+            .iter()
+            .map(|rag| (*rag, count(None, *rag)))
+            .collect(),
+        by_agency,
+    }
+}
+
+pub async fn show(State(state): State<AppState>, caller: Caller) -> PageResult<Html<String>> {
+    let scope = Scope::of(caller.actor());
+    let txn = state.db.read().await?;
+    let shown = figures::for_scope(&txn, &scope, caller.now).await?;
+    let names: HashMap<Uuid, String> = agencies::list(&txn)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a.name))
+        .collect();
+    let partnerships = partnerships::list(&txn).await?;
+    let agency_count = agencies::count(&txn).await?;
+    let group_count = groups::count(&txn).await?;
+    let people_count = people::count(&txn).await?;
     txn.commit().await?;
-    render(&page)
+    if scope.clocks.is_some() {
+        // The clocks are drawn from case content: the view is recorded before it is shown.
+        caller
+            .viewer()
+            .record(state.db.journal(), "dashboard.view")
+            .await?;
+    }
+    if !shown.kept {
+        keep_later(&state, scope.clone(), shown.clone());
+    }
+    let Shown { figures, .. } = &shown;
+    render(&DashboardPage {
+        layout: Layout::new("Dashboard", "/"),
+        clocks: figures.clocks.clone(),
+        actions: figures
+            .actions
+            .as_ref()
+            .map(|rows| action_counts(rows, &names)),
+        measures: figures
+            .measures
+            .as_ref()
+            .map(|kept| MeasuresView::of(kept.measures(), &names)),
+        computed_at: shown.computed_at.format("%H:%M on %-d %B %Y").to_string(),
+        partnerships,
+        agency_count,
+        group_count,
+        people_count,
+    })
+}
+
+/// Keeps figures computed for a view, after the view has answered: the request never waits
+/// for the write lock. Kept only if no change came in meanwhile (`figures::keep` checks).
+fn keep_later(state: &AppState, scope: Scope, shown: Shown) {
+    let db = state.db.clone();
+    let now = state.clock.now();
+    tokio::spawn(async move {
+        let kept = async {
+            let txn = db.write().await?;
+            figures::keep(&txn, &scope, &shown, now).await?;
+            txn.commit().await?;
+            Ok::<(), learnloop_core::CoreError>(())
+        }
+        .await;
+        if let Err(error) = kept {
+            tracing::warn!(error = %error, "cannot keep the dashboard's figures");
+        }
+    });
 }

@@ -18,6 +18,11 @@ pub fn with_weekday(on: NaiveDate) -> String {
     on.format("%A %-d %B %Y").to_string()
 }
 
+/// "Mon 5 Jan 2026": a step's day in a short list.
+pub fn short_with_weekday(on: NaiveDate) -> String {
+    on.format("%a %-d %b %Y").to_string()
+}
+
 /// "5 Jan 2026 14:30" (UTC): when something was recorded.
 pub fn moment(at: DateTime<Utc>) -> String {
     at.format("%-d %b %Y %H:%M").to_string()

@@ -3,14 +3,14 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Html;
-use learnloop_core::deadlines::State as DeadlineState;
-use learnloop_core::{audit, calendar};
+use learnloop_core::calendar;
+use learnloop_core::deadlines::{State as DeadlineState, open_deadlines};
 use serde::Deserialize;
 
-use super::cases::{DeadlineRow, deadline_row, open_deadlines};
+use super::cases::{DeadlineRow, deadline_row};
 use super::layout::{Layout, render};
-use crate::auth::{SignedIn, Source};
 use crate::error::PageResult;
+use crate::extract::Caller;
 use crate::state::AppState;
 
 struct Row {
@@ -40,8 +40,7 @@ pub struct WindowQuery {
 
 pub async fn show(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Source(source): Source,
+    caller: Caller,
     Query(query): Query<WindowQuery>,
 ) -> PageResult<Html<String>> {
     let typed = query.window.unwrap_or_default();
@@ -60,12 +59,11 @@ pub async fn show(
             }
         }
     };
-    let now = state.clock.now();
-    let today = now.date_naive();
+    let today = caller.now.date_naive();
     let txn = state.db.read().await?;
     let calendar = calendar::store::load(&txn).await?;
     let (mut overdue, mut due) = (Vec::new(), Vec::new());
-    for (record, deadlines) in open_deadlines(&txn, &signed_in.actor, &calendar, today).await? {
+    for (record, deadlines) in open_deadlines(&txn, caller.actor(), &calendar, today).await? {
         for deadline in deadlines {
             let row = |deadline| Row {
                 case_id: record.case.id.to_string(),
@@ -82,15 +80,9 @@ pub async fn show(
             }
         }
     }
-    state
-        .db
-        .journal()
-        .record(
-            audit::Event::new("deadlines.view", "allowed")
-                .by(&signed_in.actor)
-                .from_source(source),
-            now,
-        )
+    caller
+        .viewer()
+        .record(state.db.journal(), "deadlines.view")
         .await?;
     txn.commit().await?;
     render(&DeadlinesPage {

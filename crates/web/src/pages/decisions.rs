@@ -3,20 +3,22 @@
 //! from it with a reason.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::extract::{Query, State};
+use axum::response::{Html, Response};
 use learnloop_core::decisions::{self, DecisionInput};
-use learnloop_core::review_types::{self, Answers, Recommendation};
-use learnloop_core::{CoreError, FieldError, audit, calendar, groups};
+use learnloop_core::review_types::{self, Answers, Config, Recommendation};
+use learnloop_core::viewer::Recording;
+use learnloop_core::{FieldError, calendar, cases, groups};
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::change::{self, Change};
+use super::dates;
 use super::forms::{self, Pairs};
 use super::layout::{Layout, render};
-use super::parse_id;
 use crate::auth::csrf::CsrfForm;
-use crate::auth::{SignedIn, Source};
 use crate::error::PageResult;
+use crate::extract::{Caller, RecordId, journal};
 use crate::state::AppState;
 
 struct Question {
@@ -70,42 +72,39 @@ struct Step {
     errors: Vec<FieldError>,
 }
 
+/// The criteria's answers ticked on the form.
+fn answers_of(config: &Config, form: &Pairs) -> Answers {
+    config
+        .criteria
+        .iter()
+        .map(|criterion| {
+            (
+                criterion.key.clone(),
+                forms::checked(form, &format!("answer_{}", criterion.key)),
+            )
+        })
+        .collect()
+}
+
 async fn page(
     state: &AppState,
-    signed_in: &SignedIn,
+    caller: &Caller,
     case_id: Uuid,
     type_code: &str,
     step: Step,
-    source: Option<String>,
 ) -> PageResult<Html<String>> {
     let Step {
         form,
         second: second_step,
         errors,
     } = step;
-    let now = state.clock.now();
     let txn = state.db.read().await?;
-    let record = learnloop_core::cases::open(
-        &txn,
-        crate::extract::journal(state),
-        &crate::extract::viewer(signed_in, &source, now),
-        case_id,
-    )
-    .await?;
+    let record = cases::open(&txn, journal(state), &caller.viewer(), case_id).await?;
     let review_type = review_types::store::get(&txn, type_code).await?;
     let all_groups = groups::list(&txn).await?;
     txn.commit().await?;
     let config = review_type.config();
-    let answers: Answers = config
-        .criteria
-        .iter()
-        .map(|criterion| {
-            (
-                criterion.key.clone(),
-                forms::checked(&form, &format!("answer_{}", criterion.key)),
-            )
-        })
-        .collect();
+    let answers = answers_of(&config, &form);
     let questions = config
         .criteria
         .iter()
@@ -138,125 +137,98 @@ async fn page(
         recommendation,
         form,
         groups,
-        today: now.date_naive().format("%Y-%m-%d").to_string(),
+        today: dates::iso(caller.now.date_naive()),
     })
 }
 
 pub async fn new_form(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Source(source): Source,
-    Path(id): Path<String>,
+    caller: Caller,
+    RecordId(id): RecordId,
     Query(query): Query<TypeQuery>,
 ) -> PageResult<Html<String>> {
-    let id = parse_id(&id)?;
     let step = Step {
         form: Vec::new(),
         second: false,
         errors: Vec::new(),
     };
-    page(&state, &signed_in, id, &query.review_type, step, source).await
+    page(&state, &caller, id, &query.review_type, step).await
 }
 
 /// Step one posted: show the recommendation and the decision form.
 pub async fn check(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Source(source): Source,
-    Path(id): Path<String>,
+    caller: Caller,
+    RecordId(id): RecordId,
     CsrfForm(form): CsrfForm<Pairs>,
 ) -> PageResult<Html<String>> {
-    let id = parse_id(&id)?;
     let code = forms::field(&form, "review_type");
     let step = Step {
         form,
         second: true,
         errors: Vec::new(),
     };
-    page(&state, &signed_in, id, &code, step, source).await
+    page(&state, &caller, id, &code, step).await
 }
 
-pub async fn submit(
-    State(state): State<AppState>,
-    signed_in: SignedIn,
-    Source(source): Source,
-    Path(id): Path<String>,
-    CsrfForm(form): CsrfForm<Pairs>,
-) -> PageResult<Response> {
-    let id = parse_id(&id)?;
-    let code = forms::field(&form, "review_type");
-    let now = state.clock.now();
-    let txn = state.db.write().await?;
-    learnloop_core::cases::open(
-        &txn,
-        learnloop_core::viewer::Recording::InTransaction,
-        &crate::extract::viewer(&signed_in, &source, now),
-        id,
-    )
-    .await?;
-    let config = review_types::store::get(&txn, &code)
-        .await
-        .map(|t| t.config())
-        .unwrap_or_default();
-    let answers: Answers = config
-        .criteria
-        .iter()
-        .map(|criterion| {
-            (
-                criterion.key.clone(),
-                forms::checked(&form, &format!("answer_{}", criterion.key)),
-            )
-        })
-        .collect();
-    let hold_review = match forms::field(&form, "hold_review").as_str() {
+/// The decision as entered, with the answers to `config`'s criteria.
+fn input_from(form: &Pairs, code: &str, config: &Config) -> DecisionInput {
+    let hold_review = match forms::field(form, "hold_review").as_str() {
         "yes" => Some(true),
         "no" => Some(false),
         _ => None,
     };
     let optional =
-        |name: &str| Some(forms::field(&form, name)).filter(|value| !value.trim().is_empty());
-    let input = DecisionInput {
-        review_type: code.clone(),
-        answers,
+        |name: &str| Some(forms::field(form, name)).filter(|value| !value.trim().is_empty());
+    DecisionInput {
+        review_type: code.to_string(),
+        answers: answers_of(config, form),
         hold_review,
         override_reason: optional("override_reason"),
-        rationale: forms::field(&form, "rationale"),
+        rationale: forms::field(form, "rationale"),
         immediate_actions: optional("immediate_actions"),
-        decided_on: forms::field(&form, "decided_on"),
-        group_id: Uuid::parse_str(&forms::field(&form, "group_id")).ok(),
-    };
-    let calendar = calendar::store::load(&txn).await?;
-    match decisions::decide(&txn, id, input, signed_in.person.id, &calendar, now).await {
-        Ok(decided) => {
-            audit::append(
-                &txn,
-                audit::Event::new("case.decision", "succeeded")
-                    .by(&signed_in.actor)
-                    .on("case", id)
-                    .from_source(source),
-                now,
-            )
-            .await?;
-            txn.commit().await?;
-            let next = match decided.rapid_review_id {
-                Some(rapid) => format!("/rapid-reviews/{rapid}"),
-                None => format!("/cases/{id}"),
-            };
-            Ok(Redirect::to(&next).into_response())
-        }
-        Err(CoreError::Invalid(errors)) => {
-            txn.rollback().await?;
+        decided_on: forms::field(form, "decided_on"),
+        group_id: Uuid::parse_str(&forms::field(form, "group_id")).ok(),
+    }
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    caller: Caller,
+    RecordId(id): RecordId,
+    CsrfForm(form): CsrfForm<Pairs>,
+) -> PageResult<Response> {
+    let code = forms::field(&form, "review_type");
+    let sent = form.clone();
+    change::on_page(
+        &state,
+        &caller,
+        Change::new("case.decision", "case", id),
+        async |txn| {
+            cases::open(txn, Recording::InTransaction, &caller.viewer(), id).await?;
+            let config = review_types::store::get(txn, &code)
+                .await
+                .map(|t| t.config())
+                .unwrap_or_default();
+            let input = input_from(&sent, &code, &config);
+            let calendar = calendar::store::load(txn).await?;
+            let person_id = caller.signed_in.person.id;
+            decisions::decide(txn, id, input, person_id, &calendar, caller.now).await
+        },
+        |decided| match decided.rapid_review_id {
+            Some(rapid) => format!("/rapid-reviews/{rapid}"),
+            None => format!("/cases/{id}"),
+        },
+        async |errors, _| {
             let step = Step {
                 form,
                 second: true,
                 errors,
             };
-            Ok(page(&state, &signed_in, id, &code, step, source)
-                .await?
-                .into_response())
-        }
-        Err(other) => Err(other.into()),
-    }
+            page(&state, &caller, id, &code, step).await
+        },
+    )
+    .await
 }
 
 /// The label of a stored recommendation, for pages.

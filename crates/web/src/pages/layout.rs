@@ -165,6 +165,14 @@ struct ErrorPage<'a> {
 }
 
 /// The HTML of the error page for this error, with the request id to quote.
+impl axum::response::IntoResponse for PageError {
+    fn into_response(self) -> axum::response::Response {
+        let status = self.0.status;
+        let response = (status, Html(render_error_page(&self.0))).into_response();
+        crate::error::with_refusal(response, self.0.refusal)
+    }
+}
+
 pub fn render_error_page(error: &AppError) -> String {
     let heading = match error.status.as_u16() {
         404 => "Page not found",

@@ -10,15 +10,33 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use chrono::NaiveDate;
 use learnloop_core::library::{self, Filter, Reader};
-use learnloop_core::{CoreError, FieldError, agencies, audit, review_types, themes};
+use learnloop_core::{CoreError, FieldError, agencies, library_views, review_types, themes};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::layout::{Layout, render};
-use super::learning_items::Choice;
-use crate::auth::{SignedIn, Source};
-use crate::error::PageResult;
+use crate::error::{PageError, PageResult};
+use crate::extract::Caller;
 use crate::state::AppState;
+
+/// One option of a list to choose from, chosen or not.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// Options from (value, label) pairs, those in `chosen` chosen.
+pub fn choose(pairs: impl IntoIterator<Item = (String, String)>, chosen: &[String]) -> Vec<Choice> {
+    pairs
+        .into_iter()
+        .map(|(value, label)| Choice {
+            selected: chosen.contains(&value),
+            value,
+            label,
+        })
+        .collect()
+}
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -180,8 +198,7 @@ struct LibraryPage {
 
 pub async fn search(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Source(source): Source,
+    caller: Caller,
     Query(query): Query<SearchQuery>,
 ) -> PageResult<Response> {
     let txn = state.db.read().await?;
@@ -203,7 +220,7 @@ pub async fn search(
     .iter()
     .any(|v| clean(v).is_some());
     let searched = !q.is_empty() || filtered;
-    let reader = Reader::of(&signed_in.actor);
+    let reader = Reader::of(caller.actor());
     let page = query.page.unwrap_or(1).clamp(1, 100_000);
     let mut total = 0;
     match query.filter() {
@@ -224,16 +241,6 @@ pub async fn search(
         Ok(_) => {}
     }
     let chosen = |value: &Option<String>| clean(value).into_iter().collect::<Vec<_>>();
-    let pick = |pairs: Vec<(String, String)>, chosen: Vec<String>| -> Vec<Choice> {
-        pairs
-            .into_iter()
-            .map(|(value, label)| Choice {
-                selected: chosen.contains(&value),
-                value,
-                label,
-            })
-            .collect()
-    };
     let mut agency_list: Vec<(String, String)> = agencies::list(&txn)
         .await?
         .into_iter()
@@ -256,19 +263,18 @@ pub async fn search(
         pages: total.div_ceil(BROWSE_PER_PAGE).max(1),
         query: query.filter_query_string(),
         hits,
-        themes: pick(
-            taxonomy.into_iter().map(|t| (t.code, t.label)).collect(),
-            chosen(&query.theme),
+        themes: choose(
+            taxonomy.into_iter().map(|t| (t.code, t.label)),
+            &chosen(&query.theme),
         ),
-        types: pick(
+        types: choose(
             review_types::store::list(&txn)
                 .await?
                 .into_iter()
-                .map(|t| (t.code, t.name))
-                .collect(),
-            chosen(&query.review_type),
+                .map(|t| (t.code, t.name)),
+            &chosen(&query.review_type),
         ),
-        agencies: pick(agency_list, chosen(&query.agency)),
+        agencies: choose(agency_list, &chosen(&query.agency)),
     };
     drop(txn);
     if searched {
@@ -276,20 +282,18 @@ pub async fn search(
         // how many restricted), never the words searched for, which may name someone.
         let restricted = page.hits.iter().filter(|hit| hit.restricted).count();
         let kinds = query.kinds();
+        let action = if page.q.is_empty() {
+            "library.browsed"
+        } else {
+            "library.searched"
+        };
         crate::audited::record_read(
             &state,
-            audit::Event::new(
-                if page.q.is_empty() {
-                    "library.browsed"
-                } else {
-                    "library.searched"
-                },
-                "allowed",
-            )
-            .by(&signed_in.actor)
-            .on("library", page.hits.len())
-            .from_source(source)
-            .because(Some(format!("{kinds}; {restricted} restricted"))),
+            caller
+                .viewer()
+                .event(action, "allowed")
+                .on("library", page.hits.len())
+                .because(Some(format!("{kinds}; {restricted} restricted"))),
         )
         .await?;
     }
@@ -306,18 +310,17 @@ struct ThemesPage {
 
 pub async fn themes_by_year(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Source(source): Source,
+    caller: Caller,
 ) -> PageResult<Html<String>> {
     let txn = state.db.read().await?;
-    let counts = library::themes_by_year(&txn, &Reader::of(&signed_in.actor)).await?;
+    let counts = library::themes_by_year(&txn, &Reader::of(caller.actor())).await?;
     // Counts over restricted findings are a read of them too.
     crate::audited::record_read(
         &state,
-        audit::Event::new("library.themes_viewed", "allowed")
-            .by(&signed_in.actor)
-            .on("library", counts.len())
-            .from_source(source),
+        caller
+            .viewer()
+            .event("library.themes_viewed", "allowed")
+            .on("library", counts.len()),
     )
     .await?;
     let names: HashMap<String, String> = themes::list(&txn)
@@ -353,4 +356,97 @@ pub async fn themes_by_year(
         years,
         rows,
     })
+}
+
+/// Earlier learning like a finding or a lesson, described with what was done about it.
+pub struct SimilarRow {
+    pub source_id: Uuid,
+    pub(crate) href: String,
+    pub(crate) title: String,
+    pub(crate) kind: String,
+    pub(crate) year: i32,
+    pub(crate) themes: String,
+    pub(crate) done: String,
+}
+
+impl SimilarRow {
+    pub fn href(&self) -> &str {
+        &self.href
+    }
+
+    pub fn title(&self) -> &str {
+        &self.title
+    }
+
+    /// "Learning item, 2023; Information sharing. 2 of 3 actions closed."
+    pub fn summary(&self) -> String {
+        let themes = if self.themes.is_empty() {
+            String::new()
+        } else {
+            format!("; {}", self.themes)
+        };
+        format!("{}, {}{}. {}.", self.kind, self.year, themes, self.done)
+    }
+}
+
+/// Earlier learning like each of these findings or lessons (ranked when each was saved), as
+/// the reader may see it, described with what was done about it.
+pub async fn similar_rows(
+    db: &impl sea_orm::ConnectionTrait,
+    actor: &learnloop_core::access::Actor,
+    source_ids: &[Uuid],
+    limit: usize,
+) -> Result<HashMap<Uuid, Vec<SimilarRow>>, PageError> {
+    let taxonomy: HashMap<String, String> = themes::list(db)
+        .await?
+        .into_iter()
+        .map(|t| (t.code, t.label))
+        .collect();
+    let mut all = HashMap::new();
+    for (source_id, found) in
+        library::similar::remembered(db, source_ids, &Reader::of(actor), limit).await?
+    {
+        let rows: &mut Vec<SimilarRow> = all.entry(source_id).or_default();
+        for (doc, _) in found {
+            let (actions_total, actions_closed) = library_views::what_was_done(db, &doc).await?;
+            let learning_item = doc.source_kind == "learning_item";
+            let href = if learning_item {
+                format!("/learning-items/{}", doc.source_id)
+            } else {
+                // A finding has no page of its own: search the library for its first words.
+                format!(
+                    "/library?q={}",
+                    doc.title
+                        .split_whitespace()
+                        .take(4)
+                        .collect::<Vec<_>>()
+                        .join("+")
+                )
+            };
+            rows.push(SimilarRow {
+                source_id: doc.source_id,
+                href,
+                title: doc.title.clone(),
+                kind: if learning_item {
+                    "Learning item"
+                } else {
+                    "Review finding"
+                }
+                .to_string(),
+                year: chrono::Datelike::year(&doc.dated_on),
+                themes: doc
+                    .theme_codes()
+                    .iter()
+                    .filter_map(|c| taxonomy.get(c).cloned())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                done: if actions_total == 0 {
+                    "No actions recorded".to_string()
+                } else {
+                    format!("{actions_closed} of {actions_total} actions closed")
+                },
+            });
+        }
+    }
+    Ok(all)
 }

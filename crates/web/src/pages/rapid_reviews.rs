@@ -5,19 +5,24 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, Response};
 use learnloop_core::access::{Action, Record, can};
+use learnloop_core::error::CoreResult;
 use learnloop_core::rapid_reviews::{self, Outcome};
-use learnloop_core::{CoreError, FieldError, agencies, audit, calendar, review_types};
+use learnloop_core::viewer::Recording;
+use learnloop_core::{FieldError, agencies, calendar, review_types};
+use sea_orm::DatabaseTransaction;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::change::{Change, on_page};
+use super::dates;
 use super::forms::rename;
 use super::layout::{Layout, render};
 use super::parse_id;
 use crate::auth::csrf::CsrfForm;
-use crate::auth::{SignedIn, Source};
 use crate::error::{AppError, PageError, PageResult};
+use crate::extract::{Caller, RecordId};
 use crate::state::AppState;
 
 struct StepRow {
@@ -62,21 +67,20 @@ struct RapidReviewPage {
 
 async fn page(
     state: &AppState,
-    signed_in: &SignedIn,
+    caller: &Caller,
     id: Uuid,
-    source: Option<String>,
     errors: Vec<FieldError>,
 ) -> PageResult<Html<String>> {
-    let now = state.clock.now();
-    let today = now.date_naive();
+    let today = caller.now.date_naive();
     let txn = state.db.read().await?;
     let full = rapid_reviews::get(&txn, id)
         .await
         .map_err(|_| PageError(AppError::not_found()))?;
+    // Seeing a rapid review is seeing its case, and recorded as that.
     let record = learnloop_core::cases::open(
         &txn,
         crate::extract::journal(state),
-        &crate::extract::viewer(signed_in, &source, now),
+        &caller.viewer(),
         full.review.case_id,
     )
     .await?;
@@ -107,10 +111,7 @@ async fn page(
                     (None, days) if days > 0 => format!("{days} working days left"),
                     (None, days) => format!("{} working days overdue", -days),
                 },
-                completed_on: step
-                    .completed_on
-                    .map(|d| d.format("%-d %b %Y").to_string())
-                    .unwrap_or_default(),
+                completed_on: dates::short_or_blank(step.completed_on),
                 overdue: step.completed_on.is_none_or(|done| done > step.due_on)
                     && today > step.due_on,
                 missed_reason: step.missed_reason.clone().unwrap_or_default(),
@@ -126,11 +127,8 @@ async fn page(
                 .get(&summary.agency_id)
                 .cloned()
                 .unwrap_or_default(),
-            due_on: summary.due_on.format("%-d %b %Y").to_string(),
-            received_on: summary
-                .received_on
-                .map(|d| d.format("%-d %b %Y").to_string())
-                .unwrap_or_default(),
+            due_on: dates::short(summary.due_on),
+            received_on: dates::short_or_blank(summary.received_on),
         })
         .collect();
     let conversion_types = types
@@ -149,7 +147,7 @@ async fn page(
         id: id.to_string(),
         case_id: record.case.id.to_string(),
         pseudonym: record.case.pseudonym.clone(),
-        day_zero: full.review.day_zero.format("%A %-d %B %Y").to_string(),
+        day_zero: dates::with_weekday(full.review.day_zero),
         steps,
         summaries,
         outcome: full
@@ -169,75 +167,54 @@ async fn page(
         converted: full.review.converted_review_id.is_some(),
         conversion_types,
         can_manage: can(
-            &signed_in.actor,
+            caller.actor(),
             Action::ManageCase,
             Record::Case {
                 agency_ids: &record.agency_ids,
             },
         ),
-        today: today.format("%Y-%m-%d").to_string(),
+        today: dates::iso(today),
     })
 }
 
 pub async fn show(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Source(source): Source,
-    Path(id): Path<String>,
+    caller: Caller,
+    RecordId(id): RecordId,
 ) -> PageResult<Html<String>> {
-    let id = parse_id(&id)?;
-    page(&state, &signed_in, id, source, Vec::new()).await
+    page(&state, &caller, id, Vec::new()).await
 }
 
-/// Runs a change to a rapid review the actor may see, records it, and shows the page again
-/// (with errors) or returns to it.
-async fn change<F, Fut>(
+/// Makes a change to a rapid review the caller may see (its case, opened in the change's
+/// transaction; the route asks the power to manage cases), then returns to its page, or shows
+/// it again with the errors.
+async fn change<T>(
     state: &AppState,
-    signed_in: &SignedIn,
+    caller: &Caller,
     id: Uuid,
-    source: Option<String>,
     action: &str,
-    apply: F,
-) -> PageResult<Response>
-where
-    F: FnOnce(sea_orm::DatabaseTransaction) -> Fut,
-    Fut: std::future::Future<Output = (sea_orm::DatabaseTransaction, Result<(), CoreError>)>,
-{
-    let now = state.clock.now();
-    let txn = state.db.write().await?;
-    let full = rapid_reviews::get(&txn, id)
-        .await
-        .map_err(|_| PageError(AppError::not_found()))?;
-    learnloop_core::cases::open(
-        &txn,
-        learnloop_core::viewer::Recording::InTransaction,
-        &crate::extract::viewer(signed_in, &source, now),
-        full.review.case_id,
-    )
-    .await?;
-    let (txn, result) = apply(txn).await;
-    match result {
-        Ok(()) => {
-            audit::append(
-                &txn,
-                audit::Event::new(action, "succeeded")
-                    .by(&signed_in.actor)
-                    .on("rapid_review", id)
-                    .from_source(source),
-                now,
+    apply: impl AsyncFnOnce(&DatabaseTransaction) -> CoreResult<T>,
+) -> PageResult<Response> {
+    let viewer = caller.viewer();
+    on_page(
+        state,
+        caller,
+        Change::new(action, "rapid_review", id).called("rapid review"),
+        async move |txn| {
+            let full = rapid_reviews::get(txn, id).await?;
+            learnloop_core::cases::open(
+                txn,
+                Recording::InTransaction,
+                &viewer,
+                full.review.case_id,
             )
             .await?;
-            txn.commit().await?;
-            Ok(Redirect::to(&format!("/rapid-reviews/{id}")).into_response())
-        }
-        Err(CoreError::Invalid(errors)) => {
-            txn.rollback().await?;
-            Ok(page(state, signed_in, id, source, errors)
-                .await?
-                .into_response())
-        }
-        Err(other) => Err(other.into()),
-    }
+            apply(txn).await
+        },
+        |_| format!("/rapid-reviews/{id}"),
+        async |errors, _| page(state, caller, id, errors).await,
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -248,24 +225,22 @@ pub struct DateForm {
 
 pub async fn complete_step(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Source(source): Source,
+    caller: Caller,
     Path((id, key)): Path<(String, String)>,
     CsrfForm(form): CsrfForm<DateForm>,
 ) -> PageResult<Response> {
     let id = parse_id(&id)?;
-    let today = state.clock.now().date_naive();
+    let today = caller.now.date_naive();
+    let field = format!("on-{key}");
     change(
         &state,
-        &signed_in,
+        &caller,
         id,
-        source,
         "rapid_review.step_completed",
-        |txn| async move {
-            let result = rapid_reviews::complete_step(&txn, id, &key, &form.on, today)
+        async |txn| {
+            rapid_reviews::complete_step(txn, id, &key, &form.on, today)
                 .await
-                .map_err(|error| rename(error, &[("completed_on", &format!("on-{key}"))]));
-            (txn, result)
+                .map_err(|error| rename(error, &[("completed_on", &field)]))
         },
     )
     .await
@@ -279,23 +254,21 @@ pub struct ReasonForm {
 
 pub async fn step_reason(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Source(source): Source,
+    caller: Caller,
     Path((id, key)): Path<(String, String)>,
     CsrfForm(form): CsrfForm<ReasonForm>,
 ) -> PageResult<Response> {
     let id = parse_id(&id)?;
+    let field = format!("reason-{key}");
     change(
         &state,
-        &signed_in,
+        &caller,
         id,
-        source,
         "rapid_review.step_missed_reason",
-        |txn| async move {
-            let result = rapid_reviews::record_missed_reason(&txn, id, &key, &form.reason)
+        async |txn| {
+            rapid_reviews::record_missed_reason(txn, id, &key, &form.reason)
                 .await
-                .map_err(|error| rename(error, &[("reason", &format!("reason-{key}"))]));
-            (txn, result)
+                .map_err(|error| rename(error, &[("reason", &field)]))
         },
     )
     .await
@@ -303,27 +276,23 @@ pub async fn step_reason(
 
 pub async fn summary_received(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Source(source): Source,
+    caller: Caller,
     Path((id, agency_id)): Path<(String, String)>,
     CsrfForm(form): CsrfForm<DateForm>,
 ) -> PageResult<Response> {
     let id = parse_id(&id)?;
     let agency_id = parse_id(&agency_id)?;
-    let today = state.clock.now().date_naive();
+    let today = caller.now.date_naive();
+    let field = format!("summary-{agency_id}");
     change(
         &state,
-        &signed_in,
+        &caller,
         id,
-        source,
         "rapid_review.summary_received",
-        |txn| async move {
-            let result = rapid_reviews::summary_received(&txn, id, agency_id, &form.on, today)
+        async |txn| {
+            rapid_reviews::summary_received(txn, id, agency_id, &form.on, today)
                 .await
-                .map_err(|error| {
-                    rename(error, &[("received_on", &format!("summary-{agency_id}"))])
-                });
-            (txn, result)
+                .map_err(|error| rename(error, &[("received_on", &field)]))
         },
     )
     .await
@@ -339,27 +308,14 @@ pub struct OutcomeForm {
 
 pub async fn outcome(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Source(source): Source,
-    Path(id): Path<String>,
+    caller: Caller,
+    RecordId(id): RecordId,
     CsrfForm(form): CsrfForm<OutcomeForm>,
 ) -> PageResult<Response> {
-    let id = parse_id(&id)?;
-    let today = state.clock.now().date_naive();
-    change(
-        &state,
-        &signed_in,
-        id,
-        source,
-        "rapid_review.outcome",
-        |txn| async move {
-            let result =
-                rapid_reviews::record_outcome(&txn, id, &form.outcome, &form.outcome_on, today)
-                    .await
-                    .map(|_| ());
-            (txn, result)
-        },
-    )
+    let today = caller.now.date_naive();
+    change(&state, &caller, id, "rapid_review.outcome", async |txn| {
+        rapid_reviews::record_outcome(txn, id, &form.outcome, &form.outcome_on, today).await
+    })
     .await
 }
 
@@ -371,25 +327,13 @@ pub struct ConvertForm {
 
 pub async fn convert(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Source(source): Source,
-    Path(id): Path<String>,
+    caller: Caller,
+    RecordId(id): RecordId,
     CsrfForm(form): CsrfForm<ConvertForm>,
 ) -> PageResult<Response> {
-    let id = parse_id(&id)?;
-    let now = state.clock.now();
-    change(
-        &state,
-        &signed_in,
-        id,
-        source,
-        "rapid_review.converted",
-        |txn| async move {
-            let result = rapid_reviews::convert(&txn, id, &form.review_type, now.date_naive(), now)
-                .await
-                .map(|_| ());
-            (txn, result)
-        },
-    )
+    let now = caller.now;
+    change(&state, &caller, id, "rapid_review.converted", async |txn| {
+        rapid_reviews::convert(txn, id, &form.review_type, now.date_naive(), now).await
+    })
     .await
 }

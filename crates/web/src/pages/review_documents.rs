@@ -5,14 +5,16 @@
 use axum::extract::{Multipart, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use learnloop_core::reviews::{contributions, documents};
-use learnloop_core::{CoreError, FieldError, audit};
+use learnloop_core::reviews::{self, contributions, documents};
+use learnloop_core::{CoreError, FieldError};
+use uuid::Uuid;
 
 use super::parse_id;
-use super::reviews::{Change, Need, Tab, change, check_change};
+use super::reviews::{Need, ReviewChange, Tab, change, check_change, render_tab};
+use crate::auth::Visitor;
 use crate::auth::csrf::{Part, checked_multipart};
-use crate::auth::{SignedIn, Source, Visitor};
 use crate::error::{AppError, PageError, PageResult};
+use crate::extract::{Caller, RecordId};
 use crate::state::AppState;
 
 fn text(parts: &[Part], name: &str) -> String {
@@ -72,64 +74,58 @@ fn store(
     })
 }
 
+/// The part of the review again with the file's error (422). Opening it checks access and
+/// records the view before anything is shown.
 async fn refuse(
     state: &AppState,
-    signed_in: &SignedIn,
-    id: uuid::Uuid,
-    source: Option<String>,
+    caller: &Caller,
+    id: Uuid,
     tab: Tab,
     error: FieldError,
 ) -> PageResult<Response> {
-    // Checks access (and records the view) before showing anything.
-    let page =
-        super::reviews::render_tab(state, signed_in, id, tab, source, vec![error], Vec::new())
-            .await?;
+    let page = render_tab(state, caller, id, tab, vec![error], Vec::new()).await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+}
+
+/// Removes a stored file whose record was not written, so no file is kept without one.
+fn forget(path: &std::path::Path) {
+    if let Err(error) = std::fs::remove_file(path) {
+        tracing::warn!(error = %error, "cannot remove an unrecorded review document");
+    }
 }
 
 pub async fn upload(
     State(state): State<AppState>,
-    signed_in: SignedIn,
+    caller: Caller,
     visitor: Visitor,
-    Source(source): Source,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> PageResult<Response> {
-    let id = parse_id(&id)?;
+    const ACTION: &str = "review.document_uploaded";
     // Access first: a refused upload's body is never read, let alone unpacked.
-    check_change(
-        &state,
-        &signed_in.actor,
-        id,
-        source.clone(),
-        Need::Manage,
-        "review.document_uploaded",
-    )
-    .await?;
+    check_change(&state, &caller, id, Need::Manage, ACTION).await?;
     let parts = checked_multipart(&visitor, multipart).await?;
     let prepared = match prepare(&parts, "file") {
         Ok(prepared) => prepared,
-        Err(error) => return refuse(&state, &signed_in, id, source, Tab::Documents, error).await,
+        Err(error) => return refuse(&state, &caller, id, Tab::Documents, error).await,
     };
-    let existing = uuid::Uuid::parse_str(&text(&parts, "document_id")).ok();
+    let existing = Uuid::parse_str(&text(&parts, "document_id")).ok();
     let kind = text(&parts, "kind");
     let title = text(&parts, "title");
-    let agency_id = uuid::Uuid::parse_str(&text(&parts, "agency_id")).ok();
-    let now = state.clock.now();
-    let by = signed_in.person.id;
-    let state_for_store = state.clone();
+    let agency_id = Uuid::parse_str(&text(&parts, "agency_id")).ok();
+    let now = caller.now;
+    let by = caller.signed_in.person.id;
     change(
         &state,
-        &signed_in,
+        &caller,
         id,
-        source,
-        Change {
+        ReviewChange {
             tab: Tab::Documents,
             need: Need::Manage,
-            action: "review.document_uploaded",
+            action: ACTION,
             values: text_values(&parts),
         },
-        |txn| async move {
+        async |txn| {
             let target = match existing {
                 Some(document_id) => documents::Target::Existing(document_id),
                 None => documents::Target::New {
@@ -138,17 +134,12 @@ pub async fn upload(
                     agency_id,
                 },
             };
-            let result = async {
-                let path = store(&state_for_store, &prepared)?;
-                let recorded = documents::record(&txn, id, target, &prepared, by, now).await;
-                if recorded.is_err() {
-                    let _ = std::fs::remove_file(&path);
-                }
-                recorded
+            let path = store(&state, &prepared)?;
+            let recorded = documents::record(txn, id, target, &prepared, by, now).await;
+            if recorded.is_err() {
+                forget(&path);
             }
-            .await
-            .map(|_| ());
-            (txn, result)
+            recorded
         },
     )
     .await
@@ -158,12 +149,12 @@ pub async fn upload(
 /// and the contribution is marked received today.
 pub async fn contribute(
     State(state): State<AppState>,
-    signed_in: SignedIn,
+    caller: Caller,
     visitor: Visitor,
-    Source(source): Source,
     Path((id, contribution_id)): Path<(String, String)>,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> PageResult<Response> {
+    const ACTION: &str = "review.contribution_received";
     let id = parse_id(&id)?;
     let contribution_id = parse_id(&contribution_id)?;
     let contribution = {
@@ -172,77 +163,54 @@ pub async fn contribute(
             .await
             .map_err(|_| PageError(AppError::not_found()))?
     };
+    let need = Need::Contribute(contribution.agency_id);
     // Access first: a refused upload's body is never read, let alone unpacked.
-    check_change(
-        &state,
-        &signed_in.actor,
-        id,
-        source.clone(),
-        Need::Contribute(contribution.agency_id),
-        "review.contribution_received",
-    )
-    .await?;
+    check_change(&state, &caller, id, need, ACTION).await?;
     let parts = checked_multipart(&visitor, multipart).await?;
     let field = format!("file-{contribution_id}");
     let prepared = match prepare(&parts, &field) {
         Ok(prepared) => prepared,
-        Err(error) => return refuse(&state, &signed_in, id, source, Tab::People, error).await,
+        Err(error) => return refuse(&state, &caller, id, Tab::People, error).await,
     };
-    let now = state.clock.now();
-    let by = signed_in.person.id;
-    let state_for_store = state.clone();
+    let now = caller.now;
+    let by = caller.signed_in.person.id;
     change(
         &state,
-        &signed_in,
+        &caller,
         id,
-        source,
-        Change {
+        ReviewChange {
             tab: Tab::People,
-            need: Need::Contribute(contribution.agency_id),
-            action: "review.contribution_received",
+            need,
+            action: ACTION,
             values: Vec::new(),
         },
-        |txn| async move {
-            let result = async {
-                if contribution.received_on.is_some() {
-                    return Err(CoreError::invalid(
-                        &field,
-                        "This contribution has already been received",
-                    ));
-                }
-                let path = store(&state_for_store, &prepared)?;
-                let title = contributions::kind_label(&contribution.kind);
-                let recorded = documents::record(
-                    &txn,
-                    id,
-                    documents::Target::New {
-                        kind: &contribution.kind,
-                        title,
-                        agency_id: Some(contribution.agency_id),
-                    },
-                    &prepared,
-                    by,
-                    now,
-                )
-                .await;
-                let document = match recorded {
-                    Ok(document) => document,
-                    Err(error) => {
-                        let _ = std::fs::remove_file(&path);
-                        return Err(error);
-                    }
-                };
-                contributions::received(
-                    &txn,
-                    contribution,
-                    now.date_naive(),
-                    Some(document.document.id),
-                )
-                .await
+        async |txn| {
+            if contribution.received_on.is_some() {
+                return Err(CoreError::invalid(
+                    &field,
+                    "This contribution has already been received",
+                ));
             }
+            let path = store(&state, &prepared)?;
+            let target = documents::Target::New {
+                kind: &contribution.kind,
+                title: contributions::kind_label(&contribution.kind),
+                agency_id: Some(contribution.agency_id),
+            };
+            let document = match documents::record(txn, id, target, &prepared, by, now).await {
+                Ok(document) => document,
+                Err(error) => {
+                    forget(&path);
+                    return Err(error);
+                }
+            };
+            contributions::received(
+                txn,
+                contribution,
+                now.date_naive(),
+                Some(document.document.id),
+            )
             .await
-            .map(|_| ());
-            (txn, result)
         },
     )
     .await
@@ -250,34 +218,31 @@ pub async fn contribute(
 
 pub async fn download(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Source(source): Source,
+    caller: Caller,
     Path((id, version_id)): Path<(String, String)>,
 ) -> PageResult<Response> {
     let id = parse_id(&id)?;
     let version_id = parse_id(&version_id)?;
-    let now = state.clock.now();
+    let viewer = caller.viewer();
     let txn = state.db.read().await?;
-    learnloop_core::reviews::open(
-        &txn,
-        crate::extract::journal(&state),
-        &crate::extract::viewer(&signed_in, &source, now),
-        id,
-    )
-    .await?;
+    reviews::open(&txn, crate::extract::journal(&state), &viewer, id).await?;
     let (_, version) = documents::version(&txn, id, version_id)
         .await
         .map_err(|_| PageError(AppError::not_found()))?;
+    drop(txn);
     let bytes =
         std::fs::read(state.settings.files_dir.join(version.id.to_string())).map_err(|error| {
             tracing::error!(error = %error, "cannot read a review document");
             PageError(AppError::internal())
         })?;
-    state.db.journal().record(audit::Event::new("review.document_download", "allowed")
-            .by(&signed_in.actor)
-            .on("review_document_version", version.id)
-            .from_source(source), now).await?;
-    txn.commit().await?;
+    // The download is recorded, durably, before the file leaves.
+    crate::audited::record_read(
+        &state,
+        viewer
+            .event("review.document_download", "allowed")
+            .on("review_document_version", version.id),
+    )
+    .await?;
     let disposition = format!(
         "attachment; filename=\"v{}-{}\"",
         version.version,

@@ -3,19 +3,21 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
 use learnloop_core::access::{Action, Actor, Record, can};
 use learnloop_core::reviews::{self, Listed};
-use learnloop_core::{FieldError, audit, cases, partnerships, review_types};
+use learnloop_core::{FieldError, cases, partnerships, review_types};
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::dates;
 use super::forms::{self, Pairs};
 use super::layout::{Layout, render};
 use crate::auth::csrf::CsrfForm;
-use crate::auth::{SignedIn, Source};
 use crate::error::PageResult;
+use crate::extract::Caller;
+use crate::pages::change::{self, Change, Created};
 use crate::state::AppState;
 
 /// The reviews this actor may see.
@@ -71,14 +73,13 @@ pub struct ListQuery {
 
 pub async fn list(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Source(source): Source,
+    caller: Caller,
     Query(query): Query<ListQuery>,
 ) -> PageResult<Html<String>> {
-    let today = state.clock.now().date_naive();
+    let today = caller.now.date_naive();
     let txn = state.db.read().await?;
     let types = review_types::store::list(&txn).await?;
-    let rows: Vec<Row> = visible(&signed_in.actor, reviews::list_with_cases(&txn).await?)
+    let rows: Vec<Row> = visible(caller.actor(), reviews::list_with_cases(&txn).await?)
         .into_iter()
         .filter(|l| query.review_type.is_empty() || l.review.review_type_code == query.review_type)
         .map(|l| {
@@ -94,18 +95,12 @@ pub async fn list(
                     .unwrap_or_default(),
                 pseudonym: l.pseudonym,
                 status: review.status.replace('_', " "),
-                commissioned_on: review.commissioned_on.format("%-d %b %Y").to_string(),
-                report_due_on: review
-                    .report_due_on
-                    .map(|d| d.format("%-d %b %Y").to_string())
-                    .unwrap_or_default(),
+                commissioned_on: dates::short(review.commissioned_on),
+                report_due_on: dates::short_or_blank(review.report_due_on),
                 overdue: review.published_on.is_none()
                     && review.status != "converted"
                     && review.report_due_on.is_some_and(|due| today > due),
-                published_on: review
-                    .published_on
-                    .map(|d| d.format("%-d %b %Y").to_string())
-                    .unwrap_or_default(),
+                published_on: dates::short_or_blank(review.published_on),
                 on_hold: review.hold_reason.is_some(),
             }
         })
@@ -123,10 +118,10 @@ pub async fn list(
     // One entry per list: the filter's kind and how many reviews were shown.
     crate::audited::record_read(
         &state,
-        audit::Event::new("reviews.listed", "allowed")
-            .by(&signed_in.actor)
+        caller
+            .viewer()
+            .event("reviews.listed", "allowed")
             .on("reviews", rows.len())
-            .from_source(source)
             .because((!query.review_type.is_empty()).then(|| "filter: review type".to_string())),
     )
     .await?;
@@ -134,7 +129,7 @@ pub async fn list(
         layout: Layout::new("Reviews", "/reviews"),
         rows,
         types: choices,
-        can_commission: can(&signed_in.actor, Action::ManageCase, Record::None),
+        can_commission: can(caller.actor(), Action::ManageCase, Record::None),
     })
 }
 
@@ -189,12 +184,7 @@ async fn new_page(
             })
             .collect(),
         commissioned_on: if date.is_empty() {
-            state
-                .clock
-                .now()
-                .date_naive()
-                .format("%Y-%m-%d")
-                .to_string()
+            dates::iso(state.clock.now().date_naive())
         } else {
             date
         },
@@ -220,74 +210,65 @@ pub async fn new_form(
     .await
 }
 
+/// Commissions a review.
 pub async fn create(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Source(source): Source,
+    caller: Caller,
     CsrfForm(form): CsrfForm<Pairs>,
 ) -> PageResult<Response> {
-    let now = state.clock.now();
-    let txn = state.db.write().await?;
+    let now = caller.now;
     let case_id = Uuid::parse_str(forms::field(&form, "case_id").trim()).ok();
     let partnership_id = Uuid::parse_str(forms::field(&form, "partnership_id").trim()).ok();
-    let result = reviews::commission_direct(
-        &txn,
-        case_id,
-        &forms::field(&form, "review_type"),
-        &forms::field(&form, "commissioned_on"),
-        partnership_id,
-        now,
-    )
-    .await;
-    match result {
-        Ok(review) => {
-            audit::append(
-                &txn,
-                audit::Event::new("review.commissioned", "succeeded")
-                    .by(&signed_in.actor)
-                    .on("review", review.id)
-                    .from_source(source),
+    let review_type = forms::field(&form, "review_type");
+    let commissioned_on = forms::field(&form, "commissioned_on");
+    change::on_page_creating(
+        &state,
+        &caller,
+        Change::creating("review.commissioned", "review"),
+        async |txn| {
+            let review = reviews::commission_direct(
+                txn,
+                case_id,
+                &review_type,
+                &commissioned_on,
+                partnership_id,
                 now,
             )
             .await?;
-            txn.commit().await?;
-            Ok(Redirect::to(&format!("/reviews/{}", review.id)).into_response())
-        }
-        Err(learnloop_core::CoreError::Invalid(errors)) => {
-            txn.rollback().await?;
-            let page = new_page(&state, &form, errors).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-        }
-        Err(other) => Err(other.into()),
-    }
+            Ok(Created {
+                id: review.id,
+                value: (),
+            })
+        },
+        |created| format!("/reviews/{}", created.id),
+        async |errors, _| new_page(&state, &form, errors).await,
+    )
+    .await
 }
 
 /// The reviews the viewer may see, as CSV in the national tracker's shape.
 pub async fn export(
     State(state): State<AppState>,
-    signed_in: SignedIn,
+    caller: Caller,
     // A download carries data away: the authenticator code is asked again first.
     _: crate::auth::step_up::RecentStepUp,
-    Source(source): Source,
 ) -> PageResult<Response> {
-    let now = state.clock.now();
-    let txn = state.db.write().await?;
-    let shown: Vec<reviews::Model> =
-        visible(&signed_in.actor, reviews::list_with_cases(&txn).await?)
-            .into_iter()
-            .map(|listed| listed.review)
-            .collect();
+    let txn = state.db.read().await?;
+    let shown: Vec<reviews::Model> = visible(caller.actor(), reviews::list_with_cases(&txn).await?)
+        .into_iter()
+        .map(|listed| listed.review)
+        .collect();
     let csv = reviews::export::tracker_csv(&txn, &shown, &state.settings.public_url).await?;
-    audit::append(
-        &txn,
-        audit::Event::new("review.exported", "allowed")
-            .by(&signed_in.actor)
-            .on("reviews", shown.len())
-            .from_source(source),
-        now,
+    drop(txn);
+    // The export is recorded, durably, before it leaves.
+    crate::audited::record_read(
+        &state,
+        caller
+            .viewer()
+            .event("review.exported", "allowed")
+            .on("reviews", shown.len()),
     )
     .await?;
-    txn.commit().await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
