@@ -36,7 +36,7 @@ pub enum CoreError {
     #[error("{answer}")]
     Refused {
         answer: Box<CoreError>,
-        entry: Box<crate::audit::Event>,
+        entry: Box<crate::audit::event::Event>,
     },
     /// Database failures are logged and never shown to users.
     #[error("database error: {0}")]

@@ -23,9 +23,7 @@ use learnloop_core::audit;
 use crate::error::{AppError, PageError};
 use crate::state::AppState;
 
-/// The audit entry of a refusal, travelling on the response to `record_refusals`.
-#[derive(Debug, Clone)]
-pub struct Refusal(pub audit::Event);
+pub use crate::error::Refusal;
 
 /// An error that records `event` (a "denied" entry) when it is answered.
 pub fn refused(mut error: AppError, event: audit::Event) -> PageError {

@@ -158,15 +158,17 @@ impl<E: Into<AppError>> From<E> for PageError {
 // `impl IntoResponse for PageError` is in `pages/layout.rs`, beside the error page it renders:
 // errors are a lower layer than pages, and never import them.
 
+/// The audit entry of a refusal, travelling on the response to `audited::record_refusals`.
+#[derive(Debug, Clone)]
+pub struct Refusal(pub learnloop_core::audit::Event);
+
 /// Hands a refusal's audit entry to `audited::record_refusals` on the response.
 pub(crate) fn with_refusal(
     mut response: Response,
     refusal: Option<Box<learnloop_core::audit::Event>>,
 ) -> Response {
     if let Some(event) = refusal {
-        response
-            .extensions_mut()
-            .insert(crate::audited::Refusal(*event));
+        response.extensions_mut().insert(Refusal(*event));
     }
     response
 }
