@@ -6,10 +6,10 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
+use learnloop_core::CoreError;
 use learnloop_core::error::CoreResult;
 use learnloop_core::learning::{self, Item, Stage, evidence};
 use learnloop_core::library::{self, Reader};
-use learnloop_core::{CoreError, audit};
 use sea_orm::DatabaseTransaction;
 use serde::Serialize;
 use uuid::Uuid;
@@ -190,20 +190,23 @@ pub async fn create(
     caller: Caller,
     ApiJson(body): ApiJson<learning::NewItem>,
 ) -> ApiResult<Response> {
-    // Not `change::in_api`: the item's id, which the audit entry names, is known only once the
-    // core has created it.
-    let now = caller.now;
-    let txn = state.db.write().await?;
-    let item = learning::create(&txn, &body, caller.signed_in.person.id, now).await?;
-    let event = caller
-        .viewer()
-        .event("learning.created", "succeeded")
-        .on("learning_item", item.id);
-    audit::append(&txn, event, now).await?;
-    txn.commit().await?;
+    let by = caller.signed_in.person.id;
+    let created = crate::pages::change::in_api_creating(
+        &state,
+        &caller,
+        crate::pages::change::Change::creating("learning.created", "learning_item"),
+        async |txn| {
+            let item = learning::create(txn, &body, by, caller.now).await?;
+            Ok(crate::pages::change::Created {
+                id: item.id,
+                value: (),
+            })
+        },
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
-        Json(full(&state, &caller, item.id).await?),
+        Json(full(&state, &caller, created.id).await?),
     )
         .into_response())
 }

@@ -109,9 +109,8 @@ fn matched_path(request: &Request) -> String {
         .unwrap_or_default()
 }
 
+/// Records a refusal through the audit journal (no write transaction is open here).
 async fn record(state: &AppState, event: audit::Event) -> Result<(), learnloop_core::CoreError> {
-    let txn = state.db.write().await?;
-    audit::append(&txn, event, state.clock.now()).await?;
-    txn.commit().await?;
+    state.db.journal().record(event, state.clock.now()).await?;
     Ok(())
 }

@@ -6,7 +6,6 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use learnloop_core::actions::{self, Rag, Rules, tracker};
-use learnloop_core::audit;
 use uuid::Uuid;
 
 use super::{Names, TrackerQuery};
@@ -99,20 +98,22 @@ async fn export(
                 format!("The filter “{}” {}", error.field, error.message),
             ))
         })?;
-    let txn = state.db.write().await?;
+    let txn = state.db.read().await?;
     let rules = Rules::load(&txn).await?;
     let list = tracker::all(&txn, &filter, today, rules.remind_days_before, EXPORT_CAP).await?;
     let rows = export_rows(&txn, &list, today, &rules).await?;
-    // Not a change: the entry of what was carried away, written with the read.
-    audit::append(
-        &txn,
-        caller
-            .viewer()
-            .event("actions.exported", "allowed")
-            .on("actions", list.len()),
-        caller.now,
-    )
-    .await?;
+    // Not a change: the entry of what is carried away, durable before it leaves.
+    state
+        .db
+        .journal()
+        .record(
+            caller
+                .viewer()
+                .event("actions.exported", "allowed")
+                .on("actions", list.len()),
+            caller.now,
+        )
+        .await?;
     txn.commit().await?;
     let failed = |error: String| {
         tracing::error!(error = %error, "export failed");
