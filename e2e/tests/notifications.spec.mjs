@@ -258,7 +258,7 @@ test('a case page: the empty notification and reason forms show their errors', a
   await openCase(page, 'Child R');
 
   const notification = await press(page, 'Record notification');
-  await expectShellPage(page, notification, { heading: 'Child R' });
+  await expectShellPage(page, notification, { status: 422, heading: 'Child R' });
   await expectErrorSummary(page, [
     'Enter a real date in the form 2026-11-30',
     'Enter the notified by',
@@ -267,7 +267,7 @@ test('a case page: the empty notification and reason forms show their errors', a
   await expect(page.locator('#notified_by-error')).toBeVisible();
 
   const reason = await press(page, 'Record reason');
-  await expectShellPage(page, reason, { heading: 'Child R' });
+  await expectShellPage(page, reason, { status: 422, heading: 'Child R' });
   await expectErrorSummary(page, ['Choose the deadline', 'Enter the reason']);
   await expect(page.locator('#deadline_key-error')).toBeVisible();
   await expect(page.locator('#reason-error')).toBeVisible();
@@ -291,7 +291,7 @@ test('notify a case: the empty form shows every error at once', async ({ page })
   ]);
 
   const empty = await press(page, 'Notify the case');
-  await expectShellPage(page, empty, { heading: 'Notify a case' });
+  await expectShellPage(page, empty, { status: 422, heading: 'Notify a case' });
   await expectErrorSummary(page, [
     'Choose whether the case is about a child or an adult',
     'Choose what happened',
@@ -328,7 +328,7 @@ test('notify a case: a date in the future is refused and the answers are kept', 
   await fillChildDeath(page, { pseudonym, awareOn: future, realName: 'Real Name Future' });
 
   const refused = await press(page, 'Notify the case');
-  await expectShellPage(page, refused, { heading: 'Notify a case' });
+  await expectShellPage(page, refused, { status: 422, heading: 'Notify a case' });
   await expectErrorSummary(page, [
     'The date the partnership became aware must be today or in the past',
   ]);
@@ -400,7 +400,7 @@ test('a business manager takes a new notification through the checklist, the dec
   // Without a rationale: an error.
   await page.locator('#hold_review').check();
   const noRationale = await press(page, 'Record the decision');
-  await expectShellPage(page, noRationale, { heading: CHILD_CASE_REVIEW });
+  await expectShellPage(page, noRationale, { status: 422, heading: CHILD_CASE_REVIEW });
   await expectErrorSummary(page, ['Enter the rationale']);
   await expect(page.locator('.govuk-error-summary a[href="#rationale"]')).toBeVisible();
   await expect(page.locator('#rationale-error')).toBeVisible();
@@ -412,7 +412,7 @@ test('a business manager takes a new notification through the checklist, the dec
   await page.locator('#hold_review-no').check();
   await page.locator('#rationale').fill('Testing the override reason.');
   const noReason = await press(page, 'Record the decision');
-  await expectShellPage(page, noReason, { heading: CHILD_CASE_REVIEW });
+  await expectShellPage(page, noReason, { status: 422, heading: CHILD_CASE_REVIEW });
   await expectErrorSummary(page, ['Give the reason for departing from the recommendation']);
   await expect(page.locator('.govuk-error-summary a[href="#override_reason"]')).toBeVisible();
   await expect(page.locator('#override_reason-error')).toBeVisible();
@@ -454,7 +454,7 @@ test('a business manager takes a new notification through the checklist, the dec
 
   // Recording an outcome without choosing one is an error.
   const noOutcome = await press(page, 'Record the outcome');
-  await expectShellPage(page, noOutcome, { heading: 'Rapid review' });
+  await expectShellPage(page, noOutcome, { status: 422, heading: 'Rapid review' });
   await expect(page.locator('.govuk-error-summary')).toContainText('There is a problem');
   await expect(page.locator('.govuk-error-summary a[href="#outcome"]')).toBeVisible();
   await expect(page.locator('#outcome-error')).toBeVisible();
@@ -472,7 +472,7 @@ test('a business manager takes a new notification through the checklist, the dec
 
   // Converting without a type is an error.
   const noType = await press(page, 'Convert');
-  await expectShellPage(page, noType, { heading: 'Rapid review' });
+  await expectShellPage(page, noType, { status: 422, heading: 'Rapid review' });
   await expect(page.locator('.govuk-error-summary a[href="#review_type"]')).toBeVisible();
   await expect(page.locator('#review_type-error')).toBeVisible();
 
@@ -574,7 +574,7 @@ test('changing a case: the edit form, a field error, and saving', async ({ page 
   await expect(page.locator('#pseudonym')).toHaveValue('Child S');
   await page.locator('#referrer').fill('');
   const refused = await press(page, 'Save the changes');
-  await expectShellPage(page, refused, { heading: 'Change the case' });
+  await expectShellPage(page, refused, { status: 422, heading: 'Change the case' });
   await expect(page.locator('.govuk-error-summary a[href="#referrer"]')).toBeVisible();
   await page.locator('#referrer').fill('School designated safeguarding lead');
   const saved = await press(page, 'Save the changes');
