@@ -1,14 +1,14 @@
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use learnloop_core::agencies::{self, AgencyType, NewAgency};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{ApiJson, ListOf};
-use crate::auth::SignedIn;
 use crate::error::{ApiResult, ErrorBody};
-use crate::pages::parse_id;
+use crate::extract::{Caller, RecordId};
+use crate::pages::change::{self, Change, Created};
 use crate::state::AppState;
 
 /// An agency with the partnerships it belongs to.
@@ -83,9 +83,8 @@ pub async fn list(State(state): State<AppState>) -> ApiResult<Json<ListOf<Agency
     ))]
 pub async fn read(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
 ) -> ApiResult<Json<AgencyView>> {
-    let id = parse_id(&id)?;
     let txn = state.db.read().await?;
     let agency = agencies::get(&txn, id).await?;
     let partnership_ids = agencies::membership::partnerships_of(&txn, id).await?;
@@ -107,30 +106,38 @@ pub async fn read(
     ))]
 pub async fn create(
     State(state): State<AppState>,
-    _caller: SignedIn,
+    caller: Caller,
     ApiJson(body): ApiJson<CreateAgency>,
 ) -> ApiResult<(
     StatusCode,
     [(header::HeaderName, String); 1],
     Json<AgencyView>,
 )> {
-    let txn = state.db.write().await?;
-    let agency = agencies::create(
-        &txn,
-        NewAgency {
-            code: body.code,
-            name: body.name,
-            agency_type: body.agency_type,
-            partnership_ids: body.partnership_ids,
+    let created = change::in_api_creating(
+        &state,
+        &caller,
+        Change::creating("agency.created", "agency"),
+        async |txn| {
+            let new = NewAgency {
+                code: body.code,
+                name: body.name,
+                agency_type: body.agency_type,
+                partnership_ids: body.partnership_ids,
+            };
+            let agency = agencies::create(txn, new).await?;
+            // As stored, so the answer shows the memberships the core kept.
+            let partnership_ids = agencies::membership::partnerships_of(txn, agency.id).await?;
+            Ok(Created {
+                id: agency.id,
+                value: AgencyView::new(agency, partnership_ids),
+            })
         },
     )
     .await?;
-    let partnership_ids = agencies::membership::partnerships_of(&txn, agency.id).await?;
-    txn.commit().await?;
-    let location = format!("/api/v1/agencies/{}", agency.id);
+    let location = format!("/api/v1/agencies/{}", created.id);
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, location)],
-        Json(AgencyView::new(agency, partnership_ids)),
+        Json(created.value),
     ))
 }

@@ -1,14 +1,14 @@
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use learnloop_core::groups::{self, Group, NewGroup, members};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{ApiJson, ListOf};
-use crate::auth::SignedIn;
 use crate::error::{ApiResult, ErrorBody};
-use crate::pages::parse_id;
+use crate::extract::{Caller, RecordId};
+use crate::pages::change::{self, Change, Created};
 use crate::state::AppState;
 
 /// A group with its members.
@@ -51,9 +51,8 @@ pub async fn list(State(state): State<AppState>) -> ApiResult<Json<ListOf<Group>
     ))]
 pub async fn read(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
 ) -> ApiResult<Json<GroupView>> {
-    let id = parse_id(&id)?;
     let txn = state.db.read().await?;
     let group = groups::get(&txn, id).await?;
     let members = members::of_group(&txn, id).await?;
@@ -75,25 +74,32 @@ pub async fn read(
     ))]
 pub async fn create(
     State(state): State<AppState>,
-    _caller: SignedIn,
+    caller: Caller,
     ApiJson(body): ApiJson<CreateGroup>,
 ) -> ApiResult<(StatusCode, [(header::HeaderName, String); 1], Json<Group>)> {
-    let txn = state.db.write().await?;
-    let group = groups::create(
-        &txn,
-        NewGroup {
-            code: body.code,
-            name: body.name,
-            purpose: body.purpose,
-            partnership_id: body.partnership_id,
+    let created = change::in_api_creating(
+        &state,
+        &caller,
+        Change::creating("group.created", "group"),
+        async |txn| {
+            let new = NewGroup {
+                code: body.code,
+                name: body.name,
+                purpose: body.purpose,
+                partnership_id: body.partnership_id,
+            };
+            let group = groups::create(txn, new).await?;
+            Ok(Created {
+                id: group.id,
+                value: group,
+            })
         },
     )
     .await?;
-    txn.commit().await?;
-    let location = format!("/api/v1/groups/{}", group.id);
+    let location = format!("/api/v1/groups/{}", created.id);
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, location)],
-        Json(group),
+        Json(created.value),
     ))
 }

@@ -9,8 +9,8 @@ use learnloop_core::access::grants;
 use learnloop_core::{agencies, audit, people};
 
 use super::layout::{Layout, render};
-use crate::auth::{SignedIn, Source};
 use crate::error::PageResult;
+use crate::extract::Caller;
 use crate::state::AppState;
 
 pub struct GrantRow {
@@ -98,10 +98,11 @@ struct AccountPage {
     grants: Vec<GrantRow>,
 }
 
-pub async fn show(State(state): State<AppState>, signed_in: SignedIn) -> PageResult<Html<String>> {
+pub async fn show(State(state): State<AppState>, caller: Caller) -> PageResult<Html<String>> {
+    let person = &caller.signed_in.person;
     let txn = state.db.read().await?;
-    let agency = agencies::get(&txn, signed_in.person.agency_id).await?.name;
-    let grants = grant_rows(&txn, signed_in.person.id, state.clock.now().date_naive())
+    let agency = agencies::get(&txn, person.agency_id).await?.name;
+    let grants = grant_rows(&txn, person.id, caller.now.date_naive())
         .await?
         .into_iter()
         .map(|(_, row)| row)
@@ -109,8 +110,8 @@ pub async fn show(State(state): State<AppState>, signed_in: SignedIn) -> PageRes
     txn.commit().await?;
     render(&AccountPage {
         layout: Layout::new("Your account", ""),
-        name: signed_in.person.name,
-        email: signed_in.person.email,
+        name: person.name.clone(),
+        email: person.email.clone(),
         agency,
         grants,
     })
@@ -125,15 +126,14 @@ fn csv_field(value: &str) -> String {
 /// The person's own entries in the audit trail, as CSV.
 pub async fn activity_csv(
     State(state): State<AppState>,
-    signed_in: SignedIn,
+    caller: Caller,
     _: crate::auth::step_up::RecentStepUp,
-    Source(source): Source,
 ) -> PageResult<Response> {
-    let now = state.clock.now();
-    let txn = state.db.write().await?;
+    let person_id = caller.signed_in.person.id;
+    let txn = state.db.read().await?;
     let mut out = String::from("seq,at_utc,action,record_type,record_id,outcome,source\n");
     let mut filter = audit::Filter {
-        person_id: Some(signed_in.person.id),
+        person_id: Some(person_id),
         ..audit::Filter::default()
     };
     loop {
@@ -162,16 +162,20 @@ pub async fn activity_csv(
             _ => break,
         }
     }
-    audit::append(
-        &txn,
-        audit::Event::new("activity.export", "allowed")
-            .by(&signed_in.actor)
-            .on("person", signed_in.person.id)
-            .from_source(source),
-        now,
-    )
-    .await?;
     txn.commit().await?;
+    // The export is recorded once the file is read (so the file holds every earlier entry),
+    // durably, before it leaves.
+    state
+        .db
+        .journal()
+        .record(
+            caller
+                .viewer()
+                .event("activity.export", "allowed")
+                .on("person", person_id),
+            caller.now,
+        )
+        .await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),

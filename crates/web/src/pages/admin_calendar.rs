@@ -3,16 +3,17 @@
 
 use askama::Template;
 use axum::extract::{Multipart, Path, State};
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use chrono::Datelike;
-use learnloop_core::{CoreError, FieldError, audit, calendar};
+use learnloop_core::{CoreError, FieldError, calendar};
 use serde::Deserialize;
 
+use super::change::{self, Change};
 use super::layout::{Layout, render};
+use crate::auth::Visitor;
 use crate::auth::csrf::{CsrfForm, checked_multipart};
-use crate::auth::{SignedIn, Source, Visitor};
 use crate::error::{AppError, PageError, PageResult};
+use crate::extract::Caller;
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -63,12 +64,12 @@ pub async fn show(State(state): State<AppState>) -> PageResult<Html<String>> {
     page(&state, Vec::new(), None).await
 }
 
-/// Imports GOV.UK's bank-holidays.json, sent as a file upload with the CSRF token.
+/// Imports GOV.UK's bank-holidays.json, sent as a file upload with the CSRF token. Answers
+/// with the calendar page saying what was imported (not a redirect).
 pub async fn import(
     State(state): State<AppState>,
-    signed_in: SignedIn,
+    caller: Caller,
     visitor: Visitor,
-    Source(source): Source,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> PageResult<Response> {
     let parts = checked_multipart(&visitor, multipart).await?;
@@ -77,68 +78,63 @@ pub async fn import(
         .find(|part| part.name == "file")
         .map(|part| part.bytes);
     let text = match file.map(|bytes| String::from_utf8(bytes.to_vec())) {
-        Some(Ok(text)) if !text.trim().is_empty() => text,
-        Some(Ok(_)) | None => {
-            return Ok(page(
-                &state,
-                vec![FieldError::new(
-                    "file",
-                    "Choose GOV.UK's bank-holidays.json file",
-                )],
-                None,
-            )
-            .await?
-            .into_response());
-        }
-        Some(Err(_)) => {
-            return Ok(page(
-                &state,
-                vec![FieldError::new(
-                    "file",
-                    "The file is not text: choose GOV.UK's bank-holidays.json",
-                )],
-                None,
-            )
-            .await?
-            .into_response());
-        }
+        Some(Ok(text)) if !text.trim().is_empty() => Ok(text),
+        Some(Ok(_)) | None => Err(FieldError::new(
+            "file",
+            "Choose GOV.UK's bank-holidays.json file",
+        )),
+        Some(Err(_)) => Err(FieldError::new(
+            "file",
+            "The file is not text: choose GOV.UK's bank-holidays.json",
+        )),
     };
-    let now = state.clock.now();
-    let txn = state.db.write().await?;
-    match calendar::store::import_govuk(&txn, &text, now).await {
-        Ok(summary) => {
-            audit::append(
-                &txn,
-                audit::Event::new("calendar.import", "succeeded")
-                    .by(&signed_in.actor)
-                    .from_source(source),
-                now,
-            )
-            .await?;
-            txn.commit().await?;
-            let message = format!(
-                "Imported {} bank holidays for {} to {}.",
-                summary.events, summary.first_year, summary.last_year
-            );
-            Ok(page(&state, Vec::new(), Some(message))
-                .await?
-                .into_response())
-        }
-        Err(CoreError::Invalid(errors)) => {
-            txn.rollback().await?;
-            // Every error points at the file input, saying where in the file it is.
-            let errors = errors
-                .into_iter()
-                .map(|error| FieldError::new("file", format!("{}: {}", error.field, error.message)))
-                .collect();
-            Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                page(&state, errors, None).await?,
-            )
-                .into_response())
-        }
-        Err(other) => Err(other.into()),
-    }
+    // The summary is shown on this answer, so the change's redirect is not followed: `done`
+    // keeps it and the page is rendered with it.
+    let mut imported = None;
+    let outcome = change::on_page(
+        &state,
+        &caller,
+        // The whole calendar, not one record: the entry names none, as it always has.
+        Change::creating("calendar.import", "calendar"),
+        async |txn| {
+            let text = text
+                .clone()
+                .map_err(|error| CoreError::Invalid(vec![error]))?;
+            calendar::store::import_govuk(txn, &text, caller.now)
+                .await
+                .map_err(|error| match error {
+                    // Every error points at the file input, saying where in the file it is.
+                    CoreError::Invalid(errors) => CoreError::Invalid(
+                        errors
+                            .into_iter()
+                            .map(|error| {
+                                FieldError::new(
+                                    "file",
+                                    format!("{}: {}", error.field, error.message),
+                                )
+                            })
+                            .collect(),
+                    ),
+                    other => other,
+                })
+        },
+        |summary| {
+            imported = Some(summary);
+            "/admin/calendar".to_string()
+        },
+        async |errors, _| page(&state, errors, None).await,
+    )
+    .await?;
+    let Some(summary) = imported else {
+        return Ok(outcome);
+    };
+    let message = format!(
+        "Imported {} bank holidays for {} to {}.",
+        summary.events, summary.first_year, summary.last_year
+    );
+    Ok(page(&state, Vec::new(), Some(message))
+        .await?
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -151,40 +147,30 @@ pub struct ClosureForm {
 
 pub async fn add_closure(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Source(source): Source,
+    caller: Caller,
     CsrfForm(form): CsrfForm<ClosureForm>,
 ) -> PageResult<Response> {
-    let now = state.clock.now();
     let mut errors = Vec::new();
     let day = learnloop_core::cases::parse_date("day", &form.day, &mut errors);
-    let Some(day) = day else {
+    if day.is_none() && form.title.trim().is_empty() {
         // Say everything wrong at once: the title too, if it is missing.
-        if form.title.trim().is_empty() {
-            errors.push(FieldError::new("title", "Enter the title"));
-        }
-        return Ok(page(&state, errors, None).await?.into_response());
-    };
-    let txn = state.db.write().await?;
-    match calendar::store::add_closure(&txn, day, &form.title, now).await {
-        Ok(()) => {
-            audit::append(
-                &txn,
-                audit::Event::new("calendar.closure_added", "succeeded")
-                    .by(&signed_in.actor)
-                    .from_source(source),
-                now,
-            )
-            .await?;
-            txn.commit().await?;
-            Ok(Redirect::to("/admin/calendar").into_response())
-        }
-        Err(CoreError::Invalid(errors)) => {
-            txn.rollback().await?;
-            Ok(page(&state, errors, None).await?.into_response())
-        }
-        Err(other) => Err(other.into()),
+        errors.push(FieldError::new("title", "Enter the title"));
     }
+    change::on_page(
+        &state,
+        &caller,
+        // A day of the calendar, not a record with an id: the entry names none.
+        Change::creating("calendar.closure_added", "calendar"),
+        async |txn| {
+            let Some(day) = day else {
+                return Err(CoreError::Invalid(errors.clone()));
+            };
+            calendar::store::add_closure(txn, day, &form.title, caller.now).await
+        },
+        |_| "/admin/calendar".to_string(),
+        async |errors, _| page(&state, errors, None).await,
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -192,24 +178,20 @@ pub struct EmptyForm {}
 
 pub async fn remove_closure(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Source(source): Source,
+    caller: Caller,
     Path(day): Path<String>,
     CsrfForm(_): CsrfForm<EmptyForm>,
 ) -> PageResult<Response> {
+    // The path names a day, not a record id: anything but a date is not found.
     let day = chrono::NaiveDate::parse_from_str(&day, "%Y-%m-%d")
         .map_err(|_| PageError(AppError::not_found()))?;
-    let now = state.clock.now();
-    let txn = state.db.write().await?;
-    calendar::store::remove_closure(&txn, day).await?;
-    audit::append(
-        &txn,
-        audit::Event::new("calendar.closure_removed", "succeeded")
-            .by(&signed_in.actor)
-            .from_source(source),
-        now,
+    change::on_page(
+        &state,
+        &caller,
+        Change::creating("calendar.closure_removed", "calendar"),
+        async |txn| calendar::store::remove_closure(txn, day).await,
+        |_| "/admin/calendar".to_string(),
+        async |errors, _| page(&state, errors, None).await,
     )
-    .await?;
-    txn.commit().await?;
-    Ok(Redirect::to("/admin/calendar").into_response())
+    .await
 }

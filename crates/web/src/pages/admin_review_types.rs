@@ -4,15 +4,16 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
+use learnloop_core::FieldError;
 use learnloop_core::review_types::{self, Config, StageDue};
-use learnloop_core::{CoreError, FieldError, audit};
 
 use super::forms::{self, Pairs};
 use super::layout::{Layout, render};
 use crate::auth::csrf::CsrfForm;
-use crate::auth::{SignedIn, Source};
 use crate::error::PageResult;
+use crate::extract::Caller;
+use crate::pages::change::{self, Again, Change};
 use crate::state::AppState;
 
 struct TypeRow {
@@ -259,14 +260,15 @@ fn optional_number(form: &Pairs, field: &str, errors: &mut Vec<FieldError>) -> O
     }
 }
 
+/// Saves a review type. Its own transaction, not `change::on_page`: a review type is named by
+/// its code, not a UUID, and its audit entry names that code.
 pub async fn update(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Source(source): Source,
+    caller: Caller,
     Path(code): Path<String>,
     CsrfForm(form): CsrfForm<Pairs>,
 ) -> PageResult<Response> {
-    let now = state.clock.now();
+    let now = caller.now;
     let current = review_types::store::get(state.db.conn(), &code).await?;
     let mut config = current.config();
     let mut errors = Vec::new();
@@ -314,50 +316,28 @@ pub async fn update(
         config.stages = stages;
     }
     if !errors.is_empty() {
-        return Ok(edit_page(&state, &code, errors, None)
-            .await?
-            .into_response());
+        let page = edit_page(&state, &code, errors, None).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
     let version = forms::field(&form, "version").parse::<i32>().unwrap_or(0);
-    let txn = state.db.write().await?;
-    match review_types::store::update(
-        &txn,
-        &code,
-        version,
-        &forms::field(&form, "name"),
-        config,
-        now,
+    let name = forms::field(&form, "name");
+    change::on_page(
+        &state,
+        &caller,
+        Change::keyed("review_type.update", "review_type", &code).called("review type"),
+        async |txn| {
+            review_types::store::update(txn, &code, version, &name, config, now).await?;
+            Ok(())
+        },
+        |()| "/admin/review-types".to_string(),
+        async |errors, again| match again {
+            // 409 with the current values, so the person sees what changed and can redo theirs.
+            Again::Stale => {
+                let message = errors.into_iter().next().map(|error| error.message);
+                edit_page(&state, &code, Vec::new(), message).await
+            }
+            Again::Invalid => edit_page(&state, &code, errors, None).await,
+        },
     )
     .await
-    {
-        Ok(_) => {
-            audit::append(
-                &txn,
-                audit::Event::new("review_type.update", "succeeded")
-                    .by(&signed_in.actor)
-                    .on("review_type", &code)
-                    .from_source(source),
-                now,
-            )
-            .await?;
-            txn.commit().await?;
-            Ok(Redirect::to("/admin/review-types").into_response())
-        }
-        Err(CoreError::Invalid(errors)) => {
-            txn.rollback().await?;
-            Ok(edit_page(&state, &code, errors, None)
-                .await?
-                .into_response())
-        }
-        Err(CoreError::Conflict(message)) => {
-            txn.rollback().await?;
-            // 409 with the current values, so the person sees what changed and can redo theirs.
-            Ok((
-                StatusCode::CONFLICT,
-                edit_page(&state, &code, Vec::new(), Some(message)).await?,
-            )
-                .into_response())
-        }
-        Err(other) => Err(other.into()),
-    }
 }

@@ -8,14 +8,16 @@ use axum::response::{Html, IntoResponse, Response};
 use learnloop_core::access::grants;
 use learnloop_core::calendar::feeds;
 use learnloop_core::deadlines::State as DeadlineState;
-use learnloop_core::{audit, calendar};
+use learnloop_core::{FieldError, audit, calendar};
 use serde::Deserialize;
 
 use super::cases::open_deadlines;
+use super::change::{self, Change};
 use super::layout::{Layout, render};
+use crate::auth::Source;
 use crate::auth::csrf::CsrfForm;
-use crate::auth::{SignedIn, Source};
 use crate::error::{AppError, PageError, PageResult};
+use crate::extract::Caller;
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -26,13 +28,31 @@ struct FeedPage {
     new_address: Option<String>,
 }
 
-pub async fn show(State(state): State<AppState>, signed_in: SignedIn) -> PageResult<Html<String>> {
-    let active = feeds::has_active(state.db.conn(), signed_in.person.id).await?;
+fn feed_page(
+    active: bool,
+    new_address: Option<String>,
+    errors: Vec<FieldError>,
+) -> PageResult<Html<String>> {
     render(&FeedPage {
-        layout: Layout::new("Your calendar feed", ""),
+        layout: Layout::new("Your calendar feed", "").with_errors(errors),
         active,
-        new_address: None,
+        new_address,
     })
+}
+
+pub async fn show(State(state): State<AppState>, caller: Caller) -> PageResult<Html<String>> {
+    let active = feeds::has_active(state.db.conn(), caller.signed_in.person.id).await?;
+    feed_page(active, None, Vec::new())
+}
+
+/// The feed page again, as it now is, with what was refused.
+async fn again(
+    state: &AppState,
+    caller: &Caller,
+    errors: Vec<FieldError>,
+) -> PageResult<Html<String>> {
+    let active = feeds::has_active(state.db.conn(), caller.signed_in.person.id).await?;
+    feed_page(active, None, errors)
 }
 
 #[derive(Deserialize)]
@@ -40,56 +60,60 @@ pub struct EmptyForm {}
 
 pub async fn renew(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Source(source): Source,
+    caller: Caller,
     CsrfForm(_): CsrfForm<EmptyForm>,
-) -> PageResult<Html<String>> {
-    let now = state.clock.now();
-    let txn = state.db.write().await?;
-    let secret = feeds::renew(&txn, signed_in.person.id, now).await?;
-    audit::append(
-        &txn,
-        audit::Event::new("calendar_feed.create", "succeeded")
-            .by(&signed_in.actor)
-            .from_source(source),
-        now,
+) -> PageResult<Response> {
+    let person_id = caller.signed_in.person.id;
+    // The address is shown once, on this answer, so the change's redirect is not followed:
+    // `done` keeps the secret and the page is rendered with it.
+    let mut renewed = None;
+    let outcome = change::on_page(
+        &state,
+        &caller,
+        // The person's feed, not a record with an id of its own: the entry names none.
+        Change::creating("calendar_feed.create", "calendar_feed").called("calendar feed"),
+        async |txn| feeds::renew(txn, person_id, caller.now).await,
+        |secret| {
+            renewed = Some(secret);
+            "/account/calendar".to_string()
+        },
+        async |errors, _| again(&state, &caller, errors).await,
     )
     .await?;
-    txn.commit().await?;
+    let Some(secret) = renewed else {
+        return Ok(outcome);
+    };
     let address = format!(
         "{}/calendar/{secret}.ics",
         state.settings.public_url.trim_end_matches('/')
     );
-    render(&FeedPage {
-        layout: Layout::new("Your calendar feed", ""),
-        active: true,
-        new_address: Some(address),
-    })
+    Ok(feed_page(true, Some(address), Vec::new())?.into_response())
 }
 
 pub async fn revoke(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Source(source): Source,
+    caller: Caller,
     CsrfForm(_): CsrfForm<EmptyForm>,
-) -> PageResult<Html<String>> {
-    let now = state.clock.now();
-    let txn = state.db.write().await?;
-    feeds::revoke_all(&txn, signed_in.person.id, now).await?;
-    audit::append(
-        &txn,
-        audit::Event::new("calendar_feed.revoke", "succeeded")
-            .by(&signed_in.actor)
-            .from_source(source),
-        now,
+) -> PageResult<Response> {
+    let person_id = caller.signed_in.person.id;
+    // Answered with the page itself (stopped), not a redirect, as it always has been.
+    let mut revoked = false;
+    let outcome = change::on_page(
+        &state,
+        &caller,
+        Change::creating("calendar_feed.revoke", "calendar_feed").called("calendar feed"),
+        async |txn| feeds::revoke_all(txn, person_id, caller.now).await,
+        |_| {
+            revoked = true;
+            "/account/calendar".to_string()
+        },
+        async |errors, _| again(&state, &caller, errors).await,
     )
     .await?;
-    txn.commit().await?;
-    render(&FeedPage {
-        layout: Layout::new("Your calendar feed", ""),
-        active: false,
-        new_address: None,
-    })
+    if !revoked {
+        return Ok(outcome);
+    }
+    Ok(feed_page(false, None, Vec::new())?.into_response())
 }
 
 /// The feed itself: `GET /calendar/{secret}.ics`. The secret is the only credential.
@@ -132,16 +156,17 @@ pub async fn feed(
         }
     }
     txn.commit().await?;
-    let txn = state.db.write().await?;
-    audit::append(
-        &txn,
-        audit::Event::new("calendar_feed.read", "allowed")
-            .by(&actor)
-            .from_source(source),
-        now,
-    )
-    .await?;
-    txn.commit().await?;
+    // Recorded once read, durably, before the feed is sent.
+    state
+        .db
+        .journal()
+        .record(
+            audit::Event::new("calendar_feed.read", "allowed")
+                .by(&actor)
+                .from_source(source),
+            now,
+        )
+        .await?;
     let body = feeds::ical(&format!("{} deadlines", state.team_name()), &events, now);
     Ok((
         [(header::CONTENT_TYPE, "text/calendar; charset=utf-8")],

@@ -26,24 +26,29 @@ use crate::extract::Caller;
 use crate::state::AppState;
 
 /// What is changed, as the audit trail names it, and how people name the record.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Change<'a> {
     /// The audit action, for example "review.details_changed".
     pub action: &'a str,
     /// The record's type in the audit trail ("review") and its id; `None` for a record being
     /// created, whose id `apply` returns (see `Created`).
     pub record_type: &'a str,
-    pub record_id: Option<Uuid>,
+    pub record_id: Option<String>,
     /// The record as people call it, for the "someone else saved this …" message.
     pub noun: &'a str,
 }
 
 impl<'a> Change<'a> {
     pub fn new(action: &'a str, record_type: &'a str, record_id: Uuid) -> Self {
+        Self::keyed(action, record_type, &record_id.to_string())
+    }
+
+    /// A record known by a text key rather than an id (a review type by its code).
+    pub fn keyed(action: &'a str, record_type: &'a str, key: &str) -> Self {
         Change {
             action,
             record_type,
-            record_id: Some(record_id),
+            record_id: Some(key.to_string()),
             noun: record_type,
         }
     }
@@ -65,7 +70,7 @@ impl<'a> Change<'a> {
 
     fn succeeded(&self, caller: &Caller, created: Option<Uuid>) -> audit::Event {
         let event = caller.viewer().event(self.action, "succeeded");
-        match self.record_id.or(created) {
+        match self.record_id.clone().or(created.map(|id| id.to_string())) {
             Some(id) => event.on(self.record_type, id),
             None => event,
         }
@@ -113,7 +118,7 @@ where
     D: FnOnce(T) -> String,
     R: AsyncFnOnce(Vec<FieldError>, Again) -> PageResult<Html<String>>,
 {
-    let ran = run(state, caller, change, apply, |_| None).await;
+    let ran = run(state, caller, &change, apply, |_| None).await;
     page_answer(ran, change, done, form_again).await
 }
 
@@ -128,7 +133,7 @@ pub async fn in_api<T, A>(
 where
     A: AsyncFnOnce(&DatabaseTransaction) -> CoreResult<T>,
 {
-    api_answer(run(state, caller, change, apply, |_| None).await)
+    api_answer(run(state, caller, &change, apply, |_| None).await)
 }
 
 /// `on_page` for a creation: `apply` returns the new record's id with the value.
@@ -145,7 +150,7 @@ where
     D: FnOnce(Created<T>) -> String,
     R: AsyncFnOnce(Vec<FieldError>, Again) -> PageResult<Html<String>>,
 {
-    let ran = run(state, caller, change, apply, |created: &Created<T>| {
+    let ran = run(state, caller, &change, apply, |created: &Created<T>| {
         Some(created.id)
     })
     .await;
@@ -188,7 +193,7 @@ where
     A: AsyncFnOnce(&DatabaseTransaction) -> CoreResult<Created<T>>,
 {
     api_answer(
-        run(state, caller, change, apply, |created: &Created<T>| {
+        run(state, caller, &change, apply, |created: &Created<T>| {
             Some(created.id)
         })
         .await,
@@ -212,7 +217,7 @@ fn api_answer<T>(ran: CoreResult<T>) -> ApiResult<T> {
 async fn run<T, A>(
     state: &AppState,
     caller: &Caller,
-    change: Change<'_>,
+    change: &Change<'_>,
     apply: A,
     created_id: impl FnOnce(&T) -> Option<Uuid>,
 ) -> CoreResult<T>

@@ -2,17 +2,17 @@
 //! again), see when each expires or whether it is suspended, revoke.
 
 use askama::Template;
-use axum::extract::{Path, State};
-use axum::response::{Html, IntoResponse, Redirect, Response};
-use learnloop_core::{FieldError, audit, tokens};
+use axum::extract::State;
+use axum::response::{Html, IntoResponse, Response};
+use learnloop_core::{CoreError, FieldError, tokens};
 use serde::Deserialize;
 
+use super::change::{self, Change, Created};
 use super::layout::{Layout, render};
-use super::parse_id;
 use crate::auth::csrf::CsrfForm;
 use crate::auth::step_up::unless_recent;
-use crate::auth::{SignedIn, Source};
-use crate::error::{AppError, PageError, PageResult};
+use crate::error::PageResult;
+use crate::extract::{Caller, RecordId};
 use crate::state::AppState;
 
 struct TokenRow {
@@ -36,14 +36,14 @@ struct TokensPage {
 
 async fn page(
     state: &AppState,
-    signed_in: &SignedIn,
+    caller: &Caller,
     new_secret: Option<String>,
     errors: Vec<FieldError>,
     label: String,
     days: String,
 ) -> PageResult<Html<String>> {
-    let now = state.clock.now();
-    let rows = tokens::of_person(state.db.conn(), signed_in.person.id)
+    let now = caller.now;
+    let rows = tokens::of_person(state.db.conn(), caller.signed_in.person.id)
         .await?
         .into_iter()
         .map(|token| TokenRow {
@@ -72,10 +72,10 @@ async fn page(
     })
 }
 
-pub async fn list(State(state): State<AppState>, signed_in: SignedIn) -> PageResult<Html<String>> {
+pub async fn list(State(state): State<AppState>, caller: Caller) -> PageResult<Html<String>> {
     page(
         &state,
-        &signed_in,
+        &caller,
         None,
         Vec::new(),
         String::new(),
@@ -96,74 +96,73 @@ pub struct NewTokenForm {
 /// its owner for months without a second factor.
 pub async fn create(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Source(source): Source,
+    caller: Caller,
     CsrfForm(form): CsrfForm<NewTokenForm>,
 ) -> PageResult<Response> {
     // After the CSRF check: a forged form is refused, not sent to the step-up page.
     if let Some(redirect) =
-        unless_recent(&state, signed_in.session.as_ref(), "/account/tokens").await?
+        unless_recent(&state, caller.signed_in.session.as_ref(), "/account/tokens").await?
     {
         return Ok(redirect);
     }
-    let now = state.clock.now();
     let days = match form.days.trim().parse::<i64>() {
-        Ok(days) if (1..=366).contains(&days) => days,
-        _ => {
-            let errors = vec![FieldError::new(
-                "days",
-                "Enter a number of days from 1 to 366",
-            )];
-            return Ok(
-                page(&state, &signed_in, None, errors, form.label, form.days)
-                    .await?
-                    .into_response(),
-            );
-        }
+        Ok(days) if (1..=366).contains(&days) => Ok(days),
+        _ => Err(FieldError::new(
+            "days",
+            "Enter a number of days from 1 to 366",
+        )),
     };
-    let txn = state.db.write().await?;
-    let created = tokens::create(
-        &txn,
-        signed_in.person.id,
-        &form.label,
-        now + chrono::Duration::days(days),
-        now,
-    )
-    .await;
-    let (token, secret) = match created {
-        Ok(created) => created,
-        Err(learnloop_core::CoreError::Invalid(errors)) => {
-            txn.rollback().await?;
-            return Ok(
-                page(&state, &signed_in, None, errors, form.label, form.days)
-                    .await?
-                    .into_response(),
-            );
-        }
-        Err(learnloop_core::CoreError::Conflict(message)) => {
-            txn.rollback().await?;
-            let errors = vec![FieldError::new("label", message)];
-            return Ok(
-                page(&state, &signed_in, None, errors, form.label, form.days)
-                    .await?
-                    .into_response(),
-            );
-        }
-        Err(other) => return Err(other.into()),
-    };
-    audit::append(
-        &txn,
-        audit::Event::new("token.create", "succeeded")
-            .by(&signed_in.actor)
-            .on("api_token", token.id)
-            .from_source(source),
-        now,
+    let person_id = caller.signed_in.person.id;
+    // The secret is shown once, on this answer, so the change's redirect is not followed:
+    // `done` keeps it and the list is rendered with it.
+    let mut made = None;
+    let outcome = change::on_page_creating(
+        &state,
+        &caller,
+        Change::creating("token.create", "api_token").called("token"),
+        async |txn| {
+            let days = days
+                .clone()
+                .map_err(|error| CoreError::Invalid(vec![error]))?;
+            let expires_at = caller.now + chrono::Duration::days(days);
+            let (token, secret) =
+                tokens::create(txn, person_id, &form.label, expires_at, caller.now)
+                    .await
+                    .map_err(|error| match error {
+                        // No second factor: said beside the label, not as a stale version.
+                        CoreError::Conflict(message) => {
+                            CoreError::Invalid(vec![FieldError::new("label", message)])
+                        }
+                        other => other,
+                    })?;
+            Ok(Created {
+                id: token.id,
+                value: secret,
+            })
+        },
+        |created| {
+            made = Some(created.value);
+            "/account/tokens".to_string()
+        },
+        async |errors, _| {
+            page(
+                &state,
+                &caller,
+                None,
+                errors,
+                form.label.clone(),
+                form.days.clone(),
+            )
+            .await
+        },
     )
     .await?;
-    txn.commit().await?;
+    let Some(secret) = made else {
+        return Ok(outcome);
+    };
     Ok(page(
         &state,
-        &signed_in,
+        &caller,
         Some(secret),
         Vec::new(),
         String::new(),
@@ -178,32 +177,38 @@ pub struct EmptyForm {}
 
 pub async fn revoke(
     State(state): State<AppState>,
-    signed_in: SignedIn,
-    Source(source): Source,
-    Path(id): Path<String>,
+    caller: Caller,
+    RecordId(id): RecordId,
     CsrfForm(_): CsrfForm<EmptyForm>,
 ) -> PageResult<Response> {
-    let id = parse_id(&id)?;
-    let now = state.clock.now();
-    let txn = state.db.write().await?;
-    // Only the owner's own tokens: anyone else's answers 404.
-    let owned = tokens::of_person(&txn, signed_in.person.id)
-        .await?
-        .iter()
-        .any(|token| token.id == id);
-    if !owned {
-        return Err(PageError(AppError::not_found()));
-    }
-    tokens::revoke(&txn, id, now).await?;
-    audit::append(
-        &txn,
-        audit::Event::new("token.revoke", "succeeded")
-            .by(&signed_in.actor)
-            .on("api_token", id)
-            .from_source(source),
-        now,
+    let person_id = caller.signed_in.person.id;
+    change::on_page(
+        &state,
+        &caller,
+        Change::new("token.revoke", "api_token", id).called("token"),
+        async |txn| {
+            // Only the owner's own tokens: anyone else's answers 404.
+            let owned = tokens::of_person(txn, person_id)
+                .await?
+                .iter()
+                .any(|token| token.id == id);
+            if !owned {
+                return Err(CoreError::NotFound);
+            }
+            tokens::revoke(txn, id, caller.now).await
+        },
+        |_| "/account/tokens".to_string(),
+        async |errors, _| {
+            page(
+                &state,
+                &caller,
+                None,
+                errors,
+                String::new(),
+                "90".to_string(),
+            )
+            .await
+        },
     )
-    .await?;
-    txn.commit().await?;
-    Ok(Redirect::to("/account/tokens").into_response())
+    .await
 }
