@@ -646,7 +646,7 @@ test('settings: the working-day calendar refuses a file that is not GOV.UK’s',
 
   // Nothing chosen.
   const nothing = await press(page, 'Import');
-  await expectShellPage(page, nothing, { heading: 'Working-day calendar' });
+  await expectShellPage(page, nothing, { status: 422, heading: 'Working-day calendar' });
   await expectErrorSummary(page, ["Choose GOV.UK's bank-holidays.json file"]);
 
   // A JSON file with a bad date and an event without a title.
@@ -678,7 +678,7 @@ test('settings: a closure day can be added and removed', async ({ page }) => {
   await expectShellPage(page, response, { heading: 'Working-day calendar' });
 
   const empty = await press(page, 'Add closure day');
-  await expectShellPage(page, empty, { heading: 'Working-day calendar' });
+  await expectShellPage(page, empty, { status: 422, heading: 'Working-day calendar' });
   await expect(page.locator('.govuk-error-summary a[href="#day"]')).toBeVisible();
   await expect(page.locator('#day-error')).toBeVisible();
 
@@ -723,7 +723,7 @@ test('settings: review types and changing one', async ({ page }) => {
   // A clock that is not a number is refused and nothing changes.
   await page.locator('#report_months').fill('six');
   const refused = await press(page, 'Save');
-  await expectShellPage(page, refused, { heading: 'Change Domestic abuse related death review' });
+  await expectShellPage(page, refused, { status: 422, heading: 'Change Domestic abuse related death review' });
   await expect(page.locator('.govuk-error-summary a[href="#report_months"]')).toBeVisible();
   await expect(page.locator('#report_months-error')).toBeVisible();
 

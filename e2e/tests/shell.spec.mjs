@@ -74,7 +74,7 @@ test('your API tokens: create one, use it on the API, revoke it', async ({
   await page.locator('#label').fill(label);
   await page.locator('#days').fill('0');
   const refused = await followLink(page, page.getByRole('button', { name: 'Create token' }));
-  await expectShellPage(page, refused, { heading: 'Your API tokens' });
+  await expectShellPage(page, refused, { status: 422, heading: 'Your API tokens' });
   await expect(page.locator('.govuk-error-summary a[href="#days"]')).toBeVisible();
   await expect(page.locator('#days-error')).toBeVisible();
 
