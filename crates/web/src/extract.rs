@@ -178,3 +178,9 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
         ))
     }
 }
+
+/// A record's id from a path segment, where a handler takes several: anything but a UUID is
+/// "not found".
+pub fn parse_id(raw: &str) -> Result<Uuid, AppError> {
+    Uuid::parse_str(raw).map_err(|_| AppError::not_found())
+}

@@ -12,6 +12,7 @@ pub mod extract;
 pub mod middleware;
 pub mod ops;
 pub mod pages;
+pub mod queries;
 pub mod routes;
 pub mod state;
 pub mod telemetry;

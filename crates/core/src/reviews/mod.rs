@@ -364,6 +364,23 @@ pub struct Listed {
 }
 
 /// Every review with its case's pseudonym and agencies, in three queries.
+/// The listed reviews `actor` may see.
+pub fn visible_to(actor: &crate::access::Actor, all: Vec<Listed>) -> Vec<Listed> {
+    use crate::access::{Action, Record, can};
+    all.into_iter()
+        .filter(|listed| {
+            can(
+                actor,
+                Action::ViewReview,
+                Record::Review {
+                    review_id: listed.review.id,
+                    agency_ids: &listed.case_agency_ids,
+                },
+            )
+        })
+        .collect()
+}
+
 pub async fn list_with_cases(db: &impl ConnectionTrait) -> CoreResult<Vec<Listed>> {
     use crate::cases::entity as case_entity;
     let reviews = list(db).await?;

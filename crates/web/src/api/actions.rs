@@ -15,10 +15,10 @@ use uuid::Uuid;
 
 use super::{ApiJson, ApiQuery, ListOf};
 use crate::error::{ApiError, ApiResult, AppError, ErrorBody};
-use crate::extract::{ApiPaging, Caller, IfMatch, journal};
-use crate::pages::actions::TrackerQuery;
+use crate::extract::parse_id;
+use crate::extract::{ApiPaging, Caller, IfMatch, RecordId, journal};
 use crate::pages::change::{self, Change};
-use crate::pages::parse_id;
+use crate::queries::TrackerQuery;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -92,6 +92,7 @@ fn with_etag(status: StatusCode, action: ActionView) -> Response {
     responses(
         (status = 200, description = "A page of actions; `total` counts every match", body = ListOf<ActionView>),
         (status = 400, description = "A query parameter is not valid; the error names it", body = ErrorBody),
+        (status = 422, description = "page or per_page is out of range; the error names it", body = ErrorBody),
         (status = 401, description = "No valid API token", body = ErrorBody),
         (status = 403, description = "The caller's roles do not include actions", body = ErrorBody)
     ))]
@@ -256,11 +257,10 @@ pub async fn create(
 pub async fn add_update(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
     IfMatch(version): IfMatch,
     ApiJson(body): ApiJson<updates::UpdateInput>,
 ) -> ApiResult<Response> {
-    let id = parse_id(&id)?;
     let person_id = caller.signed_in.person.id;
     let updated = change::in_api(
         &state,

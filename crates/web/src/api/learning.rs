@@ -17,9 +17,9 @@ use uuid::Uuid;
 use super::{ApiJson, ApiQuery, ListOf};
 use crate::error::{ApiError, ApiResult, AppError, ErrorBody};
 use crate::extract::Caller;
+use crate::extract::parse_id;
 use crate::pages::change::{Change, in_api};
-use crate::pages::library::SearchQuery;
-use crate::pages::parse_id;
+use crate::queries::SearchQuery;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

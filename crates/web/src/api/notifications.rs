@@ -17,9 +17,9 @@ use uuid::Uuid;
 
 use super::{ApiJson, ApiQuery, ListOf};
 use crate::error::{ApiError, ApiResult, AppError, ErrorBody};
-use crate::extract::{Caller, IfMatch, journal};
+use crate::extract::parse_id;
+use crate::extract::{Caller, IfMatch, RecordId, journal};
 use crate::pages::change::{self, Change};
-use crate::pages::parse_id;
 use crate::state::AppState;
 
 /// A notification as the API shows it.
@@ -324,11 +324,10 @@ pub async fn create(
 pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
     IfMatch(version): IfMatch,
     ApiJson(body): ApiJson<NotificationBody>,
 ) -> ApiResult<Response> {
-    let id = parse_id(&id)?;
     let notification = change::in_api(
         &state,
         &caller,

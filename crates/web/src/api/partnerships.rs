@@ -4,7 +4,7 @@ use learnloop_core::partnerships::{self, Partnership};
 
 use super::ListOf;
 use crate::error::{ApiResult, ErrorBody};
-use crate::pages::parse_id;
+use crate::extract::parse_id;
 use crate::state::AppState;
 
 /// List the partnerships the team serves.

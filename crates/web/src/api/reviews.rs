@@ -16,10 +16,10 @@ use uuid::Uuid;
 use super::{ApiJson, ListOf};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::Caller;
+use crate::extract::parse_id;
 use crate::pages::change::{Change, in_api};
-use crate::pages::parse_id;
-use crate::pages::review_list::visible;
 use crate::state::AppState;
+use learnloop_core::reviews::visible_to as visible;
 
 /// A review in a list.
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -8,10 +8,8 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use chrono::NaiveDate;
-use learnloop_core::library::{self, Filter, Reader};
-use learnloop_core::{CoreError, FieldError, agencies, library_views, review_types, themes};
-use serde::Deserialize;
+use learnloop_core::library::{self, Reader};
+use learnloop_core::{CoreError, agencies, library_views, review_types, themes};
 use uuid::Uuid;
 
 use super::layout::{Layout, render};
@@ -38,108 +36,7 @@ pub fn choose(pairs: impl IntoIterator<Item = (String, String)>, chosen: &[Strin
         .collect()
 }
 
-#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct SearchQuery {
-    /// Words to search for (operators are ignored).
-    #[serde(default)]
-    pub q: Option<String>,
-    /// A theme's code.
-    #[serde(default)]
-    pub theme: Option<String>,
-    /// A review type's code.
-    #[serde(default, rename = "type")]
-    pub review_type: Option<String>,
-    /// An agency's id.
-    #[serde(default)]
-    pub agency: Option<String>,
-    /// From this date (YYYY-MM-DD).
-    #[serde(default)]
-    pub from: Option<String>,
-    /// To this date (YYYY-MM-DD).
-    #[serde(default)]
-    pub to: Option<String>,
-    /// The page of results when browsing without words (from 1).
-    #[serde(default)]
-    pub page: Option<u64>,
-}
-
-/// Documents on one page when browsing the library.
-const BROWSE_PER_PAGE: u64 = 50;
-
-fn clean(value: &Option<String>) -> Option<String> {
-    value
-        .as_deref()
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_string)
-}
-
-impl SearchQuery {
-    /// Which parts of the query were used ("words, theme"), for the audit trail.
-    pub fn kinds(&self) -> String {
-        let used: Vec<&str> = [
-            ("words", &self.q),
-            ("theme", &self.theme),
-            ("type", &self.review_type),
-            ("agency", &self.agency),
-            ("from", &self.from),
-            ("to", &self.to),
-        ]
-        .into_iter()
-        .filter(|(_, value)| clean(value).is_some())
-        .map(|(name, _)| name)
-        .collect();
-        used.join(", ")
-    }
-
-    /// The filters again, for the links to other pages (ids, codes and dates only).
-    pub fn filter_query_string(&self) -> String {
-        let mut parts = Vec::new();
-        for (key, value) in [
-            ("theme", &self.theme),
-            ("type", &self.review_type),
-            ("agency", &self.agency),
-            ("from", &self.from),
-            ("to", &self.to),
-        ] {
-            if let Some(value) = clean(value) {
-                let encoded: String = value
-                    .chars()
-                    .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
-                    .collect();
-                parts.push(format!("{key}={encoded}"));
-            }
-        }
-        parts.join("&")
-    }
-
-    pub fn filter(&self) -> Result<Filter, FieldError> {
-        let date = |field: &str, value: &Option<String>| -> Result<Option<NaiveDate>, FieldError> {
-            match clean(value) {
-                None => Ok(None),
-                Some(text) => NaiveDate::parse_from_str(&text, "%Y-%m-%d")
-                    .map(Some)
-                    .map_err(|_| {
-                        FieldError::new(field, "Enter a real date in the form 2026-11-30")
-                    }),
-            }
-        };
-        Ok(Filter {
-            theme: clean(&self.theme),
-            review_type: clean(&self.review_type),
-            agency: match clean(&self.agency) {
-                None => None,
-                Some(text) => Some(
-                    Uuid::parse_str(&text)
-                        .map_err(|_| FieldError::new("agency", "Choose an agency from the list"))?,
-                ),
-            },
-            from: date("from", &self.from)?,
-            to: date("to", &self.to)?,
-        })
-    }
-}
+pub use crate::queries::{BROWSE_PER_PAGE, SearchQuery, clean};
 
 pub struct Hit {
     pub kind: &'static str,

@@ -38,12 +38,8 @@ pub mod tokens;
 
 use uuid::Uuid;
 
-use crate::error::AppError;
-
 /// Ids in addresses are UUIDs; anything else names no record.
-pub fn parse_id(raw: &str) -> Result<Uuid, AppError> {
-    Uuid::parse_str(raw).map_err(|_| AppError::not_found())
-}
+pub use crate::extract::parse_id;
 
 /// Keeps an uploaded file under `files_dir` by its id: written to a temporary name first, then
 /// renamed, so a half-written file never carries the id. Returns where it is.

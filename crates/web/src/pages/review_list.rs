@@ -5,8 +5,8 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
-use learnloop_core::access::{Action, Actor, Record, can};
-use learnloop_core::reviews::{self, Listed};
+use learnloop_core::access::{Action, Record, can};
+use learnloop_core::reviews::{self};
 use learnloop_core::{FieldError, cases, partnerships, review_types};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -20,21 +20,7 @@ use crate::extract::Caller;
 use crate::pages::change::{self, Change, Created};
 use crate::state::AppState;
 
-/// The reviews this actor may see.
-pub fn visible(actor: &Actor, all: Vec<Listed>) -> Vec<Listed> {
-    all.into_iter()
-        .filter(|listed| {
-            can(
-                actor,
-                Action::ViewReview,
-                Record::Review {
-                    review_id: listed.review.id,
-                    agency_ids: &listed.case_agency_ids,
-                },
-            )
-        })
-        .collect()
-}
+pub use learnloop_core::reviews::visible_to as visible;
 
 struct Row {
     id: String,
