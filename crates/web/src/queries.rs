@@ -142,11 +142,7 @@ impl TrackerQuery {
             ("lead", &self.lead),
         ] {
             if let Some(value) = nonempty(value) {
-                let encoded: String = value
-                    .chars()
-                    .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
-                    .collect();
-                parts.push(format!("{key}={encoded}"));
+                parts.push(query_pair(key, value));
             }
         }
         parts.join("&")
@@ -219,11 +215,7 @@ impl SearchQuery {
             ("to", &self.to),
         ] {
             if let Some(value) = clean(value) {
-                let encoded: String = value
-                    .chars()
-                    .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
-                    .collect();
-                parts.push(format!("{key}={encoded}"));
+                parts.push(query_pair(key, &value));
             }
         }
         parts.join("&")
@@ -254,4 +246,13 @@ impl SearchQuery {
             to: date("to", &self.to)?,
         })
     }
+}
+
+/// `key=value` for a link, keeping only the characters of ids, codes and dates.
+fn query_pair(key: &str, value: &str) -> String {
+    let encoded: String = value
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+        .collect();
+    format!("{key}={encoded}")
 }
