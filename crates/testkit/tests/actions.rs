@@ -129,6 +129,105 @@ on_both_databases!(
 );
 
 on_both_databases!(
+    the_trackers_kept_totals_follow_every_change_and_its_pages_follow_the_due_order,
+    demo,
+    |app| async move {
+        let today = app.clock.now().date_naive();
+        let conn = app.db.conn();
+        let rules = Rules::load(conn).await.unwrap();
+        let window = rules.remind_days_before;
+        let kept = tracker::KeptTotals::default();
+        let owner = agency(app, "fbc-adults").await;
+        let manager = person(app, MANAGER).await;
+        let theme = learnloop_core::themes::list(conn).await.unwrap()[0]
+            .code
+            .clone();
+        let red = tracker::Filter {
+            rag: Some(Rag::Red),
+            ..Default::default()
+        };
+        let themed = tracker::Filter {
+            theme: Some(theme.clone()),
+            ..Default::default()
+        };
+        let total = |filter: tracker::Filter| {
+            let kept = kept.clone();
+            async move {
+                tracker::page(conn, &kept, &filter, today, window, 0, 5)
+                    .await
+                    .unwrap()
+                    .1
+            }
+        };
+        let red_before = total(red.clone()).await;
+        let themed_before = total(themed.clone()).await;
+        // Asked again with nothing changed: the kept total answers, and it is the same.
+        assert_eq!(total(red.clone()).await, red_before);
+        let action = actions::create(
+            conn,
+            &actions::NewAction {
+                source_kind: "direct".to_string(),
+                description: "Kept totals check".to_string(),
+                owner_agency_id: Some(owner),
+                due_on: (today + TimeDelta::days(60)).format("%Y-%m-%d").to_string(),
+                themes: vec![theme.clone()],
+                ..Default::default()
+            },
+            manager,
+            app.clock.now(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            total(themed.clone()).await,
+            themed_before + 1,
+            "a new themed action counts"
+        );
+        assert_eq!(
+            total(red.clone()).await,
+            red_before,
+            "a green action is not red"
+        );
+        actions::updates::add(
+            conn,
+            action.id,
+            &actions::updates::UpdateInput {
+                status: "off_track".to_string(),
+                narrative: "Slipped behind".to_string(),
+            },
+            action.version,
+            &[],
+            manager,
+            app.clock.now(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            total(red.clone()).await,
+            red_before + 1,
+            "off track is red at once"
+        );
+        // Every total equals a fresh count, and each page is the due-date order's slice.
+        let all = tracker::all(conn, &red, today, window, 1_000_000)
+            .await
+            .unwrap();
+        assert_eq!(all.len() as u64, red_before + 1);
+        for offset in [0_u64, 5, 10] {
+            let (rows, _) = tracker::page(conn, &kept, &red, today, window, offset, 5)
+                .await
+                .unwrap();
+            let expected: Vec<uuid::Uuid> = all
+                .iter()
+                .skip(offset as usize)
+                .take(5)
+                .map(|a| a.id)
+                .collect();
+            assert_eq!(rows.iter().map(|a| a.id).collect::<Vec<_>>(), expected);
+        }
+    }
+);
+
+on_both_databases!(
     an_agency_lead_updates_with_evidence_and_a_stale_update_is_refused,
     demo,
     |app| async move {

@@ -84,6 +84,8 @@ pub struct AppState {
     /// many anonymous attempts arrive, they hold only a few database connections, and the
     /// signed-in keep the rest.
     sign_in_slots: Arc<Semaphore>,
+    /// The tracker's totals per filter, for the data version they were counted at.
+    pub tracker_totals: learnloop_core::actions::tracker::KeptTotals,
     server_key: Arc<OnceCell<ServerKey>>,
 }
 
@@ -117,6 +119,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             team_name: Arc::new(std::sync::RwLock::new(team_name)),
             clock,
+            tracker_totals: Default::default(),
             server_key: Arc::new(server_key),
         }
     }

@@ -4,10 +4,11 @@
 //! form of `actions::rag`, and a test holds them equal.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use chrono::{Days, NaiveDate};
 use sea_orm::entity::prelude::*;
-use sea_orm::sea_query::Query;
+use sea_orm::sea_query::{Order, Query};
 use sea_orm::{Condition, ConnectionTrait, QueryOrder, QuerySelect};
 
 use super::{Column, Entity, Model, Rag, Status};
@@ -53,34 +54,44 @@ fn done() -> Condition {
         .add(Column::Status.is_in([Status::Completed.as_str(), Status::Closed.as_str()]))
 }
 
-fn not_done() -> Condition {
-    Condition::all()
-        .add(Column::Status.is_not_in([Status::Completed.as_str(), Status::Closed.as_str()]))
+/// The statuses of actions not yet done, named rather than negated: `status IN (...)` lets an
+/// index that starts with the status answer the count alone, where `NOT IN` scans.
+const OPEN: [Status; 4] = [
+    Status::NotStarted,
+    Status::OnTrack,
+    Status::AtRisk,
+    Status::OffTrack,
+];
+
+fn status_in(statuses: &[Status]) -> Condition {
+    Condition::all().add(Column::Status.is_in(statuses.iter().map(|status| status.as_str())))
 }
 
-/// The SQL condition for one RAG rating on `today`.
+fn not_done() -> Condition {
+    status_in(&OPEN)
+}
+
+/// The SQL condition for one RAG rating on `today`. Each rating is a union of (statuses, due
+/// date range) pairs, so every branch is a range over the status index.
 pub fn rag_condition(rag: Rag, today: NaiveDate, window_days: i64) -> Condition {
     let horizon = today
         .checked_add_days(Days::new(u64::try_from(window_days).unwrap_or(0)))
         .unwrap_or(today);
+    let not_flagged = [Status::NotStarted, Status::OnTrack];
     match rag {
         Rag::Complete => done(),
-        Rag::Red => not_done().add(
-            Condition::any()
-                .add(Column::Status.eq(Status::OffTrack.as_str()))
+        Rag::Red => Condition::any().add(status_in(&[Status::OffTrack])).add(
+            status_in(&[Status::NotStarted, Status::OnTrack, Status::AtRisk])
                 .add(Column::DueOn.lt(today)),
         ),
-        Rag::Amber => not_done()
-            .add(Column::Status.ne(Status::OffTrack.as_str()))
-            .add(Column::DueOn.gte(today))
+        Rag::Amber => Condition::any()
+            .add(status_in(&[Status::AtRisk]).add(Column::DueOn.gte(today)))
             .add(
-                Condition::any()
-                    .add(Column::Status.eq(Status::AtRisk.as_str()))
+                status_in(&not_flagged)
+                    .add(Column::DueOn.gte(today))
                     .add(Column::DueOn.lte(horizon)),
             ),
-        Rag::Green => not_done()
-            .add(Column::Status.is_not_in([Status::OffTrack.as_str(), Status::AtRisk.as_str()]))
-            .add(Column::DueOn.gt(horizon)),
+        Rag::Green => status_in(&not_flagged).add(Column::DueOn.gt(horizon)),
     }
 }
 
@@ -134,22 +145,81 @@ fn condition(filter: &Filter, today: NaiveDate, window_days: i64) -> Condition {
     all
 }
 
-/// One page of matching actions, by due date, and how many match in all.
+/// Totals of the tracker's filters, kept for the data version they were counted at: a count
+/// over 100,000 actions costs milliseconds, and the same few filters are asked for again and
+/// again between changes. The version (bumped by triggers in every changing transaction,
+/// `figures::version`) is read before the count, so a total is never kept under a version
+/// newer than the data it counted.
+#[derive(Clone, Debug, Default)]
+pub struct KeptTotals {
+    kept: Arc<Mutex<(i64, HashMap<String, u64>)>>,
+}
+
+/// Enough for every filter a partnership's users ask for in a day; past it, totals are
+/// dropped and counted again.
+const KEPT_TOTALS_MAX: usize = 4096;
+
+impl KeptTotals {
+    fn get(&self, version: i64, key: &str) -> Option<u64> {
+        let kept = self.kept.lock().ok()?;
+        if kept.0 == version {
+            kept.1.get(key).copied()
+        } else {
+            None
+        }
+    }
+
+    fn keep(&self, version: i64, key: String, total: u64) {
+        let Ok(mut kept) = self.kept.lock() else {
+            return;
+        };
+        if version > kept.0 || kept.1.len() >= KEPT_TOTALS_MAX {
+            kept.1.clear();
+            kept.0 = kept.0.max(version);
+        }
+        if version == kept.0 {
+            kept.1.insert(key, total);
+        }
+    }
+}
+
+/// One page of matching actions, by due date, and how many match in all. The page is chosen
+/// by ids first (read from the covering indexes), then those rows are loaded, so a broad
+/// filter does not sort whole rows.
+#[allow(clippy::too_many_arguments)]
 pub async fn page(
     db: &impl ConnectionTrait,
+    kept: &KeptTotals,
     filter: &Filter,
     today: NaiveDate,
     window_days: i64,
     offset: u64,
     limit: u64,
 ) -> CoreResult<(Vec<Model>, u64)> {
-    let query = Entity::find().filter(condition(filter, today, window_days));
-    let total = query.clone().count(db).await?;
-    let rows = query
-        .order_by_asc(Column::DueOn)
-        .order_by_asc(Column::Id)
+    let condition = condition(filter, today, window_days);
+    let version = crate::figures::version(db).await?;
+    let key = format!("{today}|{window_days}|{filter:?}");
+    let total = match kept.get(version, &key) {
+        Some(total) => total,
+        None => {
+            let total = Entity::find().filter(condition.clone()).count(db).await?;
+            kept.keep(version, key, total);
+            total
+        }
+    };
+    let ids = Query::select()
+        .column(Column::Id)
+        .from(Entity)
+        .cond_where(condition)
+        .order_by(Column::DueOn, Order::Asc)
+        .order_by(Column::Id, Order::Asc)
         .offset(offset)
         .limit(limit)
+        .to_owned();
+    let rows = Entity::find()
+        .filter(Column::Id.in_subquery(ids))
+        .order_by_asc(Column::DueOn)
+        .order_by_asc(Column::Id)
         .all(db)
         .await?;
     Ok((rows, total))

@@ -14,6 +14,7 @@ mod m0009_publication;
 mod m0010_client_throttle;
 mod m0011_step_up;
 mod m0012_kept_figures;
+mod m0013_tracker_indexes;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0010_client_throttle::Migration),
             Box::new(m0011_step_up::Migration),
             Box::new(m0012_kept_figures::Migration),
+            Box::new(m0013_tracker_indexes::Migration),
         ]
     }
 }

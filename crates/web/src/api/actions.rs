@@ -124,6 +124,7 @@ pub async fn list(
     let rules = Rules::load(&txn).await?;
     let (rows, total) = tracker::page(
         &txn,
+        &state.tracker_totals,
         &filter,
         today,
         rules.remind_days_before,

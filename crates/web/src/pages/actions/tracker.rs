@@ -61,6 +61,7 @@ pub async fn tracker_page(
     let rules = Rules::load(&txn).await?;
     let (rows, total) = tracker::page(
         &txn,
+        &state.tracker_totals,
         &filter,
         today,
         rules.remind_days_before,
