@@ -468,5 +468,10 @@ pub async fn generate(
     .exec(db)
     .await?;
     generated.audit_entries = entries;
+    // Fresh statistics, so the first queries after a bulk load are planned for its size
+    // rather than for the empty tables autovacuum last saw.
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        db.execute_unprepared("ANALYZE").await?;
+    }
     Ok(generated)
 }

@@ -4,6 +4,7 @@
 //! the input, call the core, and render a page (`pages/`) or JSON (`api/`).
 
 pub mod api;
+pub mod assets;
 pub mod audited;
 pub mod auth;
 pub mod context;

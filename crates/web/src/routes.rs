@@ -14,6 +14,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::{self, ApiDoc};
+use crate::assets::{self, AssetSource};
 use crate::auth::policy::{Policy, enforce};
 use crate::auth::{self, csrf};
 use crate::middleware;
@@ -275,18 +276,20 @@ pub fn app(state: AppState) -> Router {
     let description = Arc::new(serde_json::to_value(&openapi).unwrap_or_default());
     let openapi_document = description.clone();
     let max_body = state.settings.max_body_bytes;
-    let assets = ServeDir::new(&state.settings.assets_dir);
-    Router::new()
-        .merge(page_router(&state))
-        .merge(api)
-        .route(
-            "/api/v1/openapi.json",
-            get(move || {
-                let document = openapi_document.clone();
-                async move { Json((*document).clone()) }
-            }),
-        )
-        .nest_service("/static", assets)
+    let router = Router::new().merge(page_router(&state)).merge(api).route(
+        "/api/v1/openapi.json",
+        get(move || {
+            let document = openapi_document.clone();
+            async move { Json((*document).clone()) }
+        }),
+    );
+    // Decided once: an assets_dir holding a stylesheet (development) is read from disk, so
+    // edited CSS shows without rebuilding; otherwise the copy built into the binary.
+    let router = match AssetSource::choose(&state.settings.assets_dir) {
+        AssetSource::Disk(dir) => router.nest_service("/static", ServeDir::new(dir)),
+        AssetSource::Embedded => router.route("/static/{*file}", get(assets::embedded)),
+    };
+    router
         .route_layer(axum_middleware::from_fn_with_state(
             state.clone(),
             middleware::record_metrics,
