@@ -45,7 +45,7 @@ fn prepare_sqlite_folder(url: &str) -> Result<(), String> {
     Ok(())
 }
 
-async fn open(url: &str) -> Result<Db, String> {
+pub(crate) async fn open(url: &str) -> Result<Db, String> {
     learnloop_core::db::Backend::from_url(url)
         .map_err(|message| format!("cannot open database {}: {message}", redact_url(url)))?;
     prepare_sqlite_folder(url)?;
@@ -150,6 +150,17 @@ pub async fn serve(settings: Settings, with_demo: bool) -> Result<(), String> {
         None => std::sync::Arc::new(learnloop_core::clock::SystemClock),
     };
     let state = AppState::with_clock(db.clone(), web_settings(&settings)?, clock.clone()).await;
+    match learnloop_web::pages::remove_partial_files(&settings.files_dir) {
+        Ok(0) => {}
+        Ok(removed) => tracing::info!(removed, "removed uploads a stopped process left half-written"),
+        Err(error) => {
+            return Err(format!(
+                "cannot read the files folder {}: {error}",
+                settings.files_dir.display()
+            ));
+        }
+    }
+    crate::backup::schedule(&settings, &url, clock.clone());
     if settings.reminder_interval_seconds > 0 {
         let worker = learnloop_core::reminders::Worker {
             db: db.clone(),
@@ -165,12 +176,25 @@ pub async fn serve(settings: Settings, with_demo: bool) -> Result<(), String> {
             public_url: settings.public_url.clone(),
             name: format!("{}-{}", settings.bind, std::process::id()),
         };
-        tokio::spawn(worker.run(std::time::Duration::from_secs(
-            settings.reminder_interval_seconds,
-        )));
+        // Each round also runs the daily retention purge, once a day across instances.
+        tokio::spawn(worker.run_with_retention(
+            std::time::Duration::from_secs(settings.reminder_interval_seconds),
+            Some(settings.files_dir.clone()),
+        ));
     }
-    if !settings.assets_dir.join("app.css").is_file() {
-        tracing::warn!(assets_dir = %settings.assets_dir.display(), "no compiled CSS found: run scripts/build-assets");
+    // The same choice the router makes: a development assets_dir wins over the built-in copy.
+    match learnloop_web::assets::AssetSource::choose(&settings.assets_dir) {
+        learnloop_web::assets::AssetSource::Disk(dir) => {
+            tracing::info!(assets_dir = %dir.display(), "serving /static from assets_dir");
+        }
+        learnloop_web::assets::AssetSource::Embedded
+            if learnloop_web::assets::embedded_has_stylesheet() =>
+        {
+            tracing::info!("serving /static from the copy built into the binary");
+        }
+        learnloop_web::assets::AssetSource::Embedded => {
+            tracing::warn!(assets_dir = %settings.assets_dir.display(), "no compiled CSS found in assets_dir or built into the binary: run scripts/build-assets, then rebuild");
+        }
     }
     let shutdown = shutdown_signal()?;
     let address = listener
@@ -288,7 +312,7 @@ pub async fn token_revoke(settings: Settings, id: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn reset_link(settings: &Settings, secret: &str) -> String {
+pub(crate) fn reset_link(settings: &Settings, secret: &str) -> String {
     format!(
         "{}/password-reset/{secret}",
         settings.public_url.trim_end_matches('/')

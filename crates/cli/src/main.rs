@@ -1,6 +1,9 @@
 //! The `learnloop` binary: serve, demo, migrate, config, token.
 
+mod backup;
 mod commands;
+mod init;
+mod retention;
 mod settings;
 
 use std::path::PathBuf;
@@ -54,6 +57,9 @@ enum Command {
         #[arg(long)]
         database: Option<String>,
     },
+    /// Set up a new installation: the team, its partnerships and agencies, the standard groups,
+    /// and the first administrator and business manager (each given a one-time link). Runs once.
+    Init(init::InitArgs),
     /// Print the effective settings, with secrets redacted.
     Config,
     /// Manage personal API tokens.
@@ -68,6 +74,26 @@ enum Command {
     /// The working-day calendar.
     #[command(subcommand)]
     Calendar(CalendarCommand),
+    /// Take a consistent backup while the service runs: the database, the uploaded files and
+    /// a manifest of their SHA-256 checksums and row counts, into a new folder.
+    Backup {
+        /// A new or empty folder.
+        #[arg(long)]
+        to: PathBuf,
+        #[arg(long)]
+        database: Option<String>,
+    },
+    /// Restore a backup folder into an empty database and an empty files folder, after
+    /// checking every file against the manifest; then check the audit trail.
+    Restore {
+        #[arg(long)]
+        from: PathBuf,
+        #[arg(long)]
+        database: Option<String>,
+    },
+    /// The retention schedule: purge what is due today (`--dry-run` lists it and changes
+    /// nothing), or place and lift retention holds on cases.
+    Retention(retention::RetentionArgs),
 }
 
 #[derive(Subcommand)]
@@ -169,9 +195,19 @@ fn main() -> ExitCode {
         | Command::User(UserCommand::Disable { database, .. })
         | Command::User(UserCommand::Reset { database, .. })
         | Command::Audit(AuditCommand::Verify { database })
-        | Command::Calendar(CalendarCommand::Import { database, .. }) => Overrides {
+        | Command::Calendar(CalendarCommand::Import { database, .. })
+        | Command::Backup { database, .. }
+        | Command::Restore { database, .. } => Overrides {
             bind: None,
             database: database.clone(),
+        },
+        Command::Init(args) => Overrides {
+            bind: None,
+            database: args.database.clone(),
+        },
+        Command::Retention(args) => Overrides {
+            bind: None,
+            database: args.database.clone(),
         },
         Command::Config => Overrides::default(),
     };
@@ -198,6 +234,7 @@ fn main() -> ExitCode {
             Command::Demo(_) => commands::serve(settings, true).await,
             Command::Migrate { .. } => commands::migrate(settings).await,
             Command::Generate { scale, .. } => commands::generate(settings, scale).await,
+            Command::Init(args) => init::run(settings, args).await,
             Command::Config => {
                 print!("{}", settings.redacted_toml());
                 Ok(())
@@ -226,6 +263,9 @@ fn main() -> ExitCode {
             Command::Calendar(CalendarCommand::Import { file, .. }) => {
                 commands::calendar_import(settings, &file).await
             }
+            Command::Backup { to, .. } => backup::backup(settings, &to).await,
+            Command::Restore { from, .. } => backup::restore(settings, &from).await,
+            Command::Retention(args) => retention::run(settings, args).await,
         }
     });
     match outcome {

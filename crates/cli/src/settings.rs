@@ -72,6 +72,12 @@ pub struct Settings {
     /// Failed sign-ins and second factors from one client address, across every account, in
     /// 5 minutes before that address is refused (429) until the window passes.
     pub sign_in_failures_per_address: u64,
+    /// Hours between scheduled backups written by `serve` into `backup_dir`; 0 turns them off.
+    pub backup_interval_hours: u64,
+    /// Where scheduled backups go, one folder each named by its UTC time.
+    pub backup_dir: Option<PathBuf>,
+    /// How many scheduled backups to keep; older ones are removed.
+    pub backup_keep: usize,
 }
 
 impl Default for Settings {
@@ -100,11 +106,17 @@ impl Default for Settings {
             max_concurrent_requests: 512,
             password_hashing_slots: 2,
             sign_in_failures_per_address: 30,
+            backup_interval_hours: 0,
+            backup_dir: None,
+            backup_keep: 7,
         }
     }
 }
 
-const ENV_KEYS: [&str; 23] = [
+const ENV_KEYS: [&str; 26] = [
+    "backup_interval_hours",
+    "backup_dir",
+    "backup_keep",
     "trusted_proxies",
     "secret_key",
     "request_timeout_seconds",
@@ -210,6 +222,20 @@ impl Settings {
                 "invalid settings: sign_in_failures_per_address must be at least 1".to_string(),
             );
         }
+        if self.backup_interval_hours > 8760 {
+            return Err(
+                "invalid settings: backup_interval_hours must be between 0 and 8760".to_string(),
+            );
+        }
+        if self.backup_interval_hours > 0 && self.backup_dir.is_none() {
+            return Err(
+                "invalid settings: backup_dir must be set when backup_interval_hours is not 0"
+                    .to_string(),
+            );
+        }
+        if !(1..=1000).contains(&self.backup_keep) {
+            return Err("invalid settings: backup_keep must be between 1 and 1000".to_string());
+        }
         Ok(self)
     }
 
@@ -264,7 +290,15 @@ fn toml_lines(settings: &Settings) -> String {
         settings.mail_from,
         settings.reminder_interval_seconds
     );
-    general + &security
+    let backup_dir = match &settings.backup_dir {
+        Some(dir) => format!("backup_dir = \"{}\"\n", dir.display()),
+        None => "# backup_dir unset: no scheduled backups\n".to_string(),
+    };
+    let backups = format!(
+        "backup_interval_hours = {}\n{backup_dir}backup_keep = {}\n",
+        settings.backup_interval_hours, settings.backup_keep
+    );
+    general + &security + &backups
 }
 
 fn one_line(text: &str) -> String {
@@ -309,5 +343,33 @@ mod tests {
         settings.secret_key = None;
         settings.request_timeout_seconds = 0;
         assert!(settings.validate().is_err());
+    }
+
+    #[test]
+    fn scheduled_backups_need_a_folder_and_are_listed() {
+        let settings = Settings {
+            backup_interval_hours: 24,
+            ..Settings::default()
+        };
+        assert!(settings.clone().validate().is_err());
+        let settings = Settings {
+            backup_dir: Some(PathBuf::from("/var/backups/learnloop")),
+            ..settings
+        };
+        let shown = settings
+            .clone()
+            .validate()
+            .map(|valid| valid.redacted_toml());
+        assert!(shown.is_ok_and(|text| text.contains(
+            "backup_interval_hours = 24\nbackup_dir = \"/var/backups/learnloop\"\nbackup_keep = 7\n"
+        )));
+        assert!(
+            Settings {
+                backup_keep: 0,
+                ..settings
+            }
+            .validate()
+            .is_err()
+        );
     }
 }

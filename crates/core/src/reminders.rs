@@ -243,9 +243,28 @@ impl Worker {
         Ok((queued, sent))
     }
 
+    /// The daily retention purge, if no instance has run it today (`retention::run_daily`);
+    /// `files_dir` is where the purged records' files are removed from.
+    pub async fn retention_round(
+        &self,
+        files_dir: Option<&std::path::Path>,
+    ) -> CoreResult<Option<crate::retention::Applied>> {
+        crate::retention::run_daily(&self.db, files_dir, self.clock.now()).await
+    }
+
     /// Runs rounds every `every` until the process ends; a failed round is logged and retried
     /// at the next.
     pub async fn run(self, every: std::time::Duration) {
+        self.run_with_retention(every, None).await
+    }
+
+    /// `run`, and after each round the daily retention purge when it is due (once a day
+    /// across instances); without `retention` (the files folder) it never purges.
+    pub async fn run_with_retention(
+        self,
+        every: std::time::Duration,
+        retention: Option<std::path::PathBuf>,
+    ) {
         loop {
             match self.tick().await {
                 Ok((queued, sent)) => {
@@ -259,6 +278,21 @@ impl Worker {
                     )
                 }
                 Err(error) => tracing::warn!(error = %error, "reminder round failed"),
+            }
+            if let Some(files_dir) = &retention {
+                match self.retention_round(Some(files_dir)).await {
+                    Ok(Some(applied)) => tracing::info!(
+                        purged = ?applied
+                            .purged
+                            .iter()
+                            .map(|due| (due.kind.slug(), due.count))
+                            .collect::<Vec<_>>(),
+                        files_removed = applied.files_removed,
+                        "retention purge"
+                    ),
+                    Ok(None) => {}
+                    Err(error) => tracing::warn!(error = %error, "retention purge failed"),
+                }
             }
             tokio::time::sleep(every).await;
         }

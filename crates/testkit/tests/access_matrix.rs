@@ -56,9 +56,11 @@ enum Case {
     ApiListAgencies,
     ApiReadGroup,
     ApiCreateAgency,
+    /// The retention schedule (settings).
+    RetentionSchedule,
 }
 
-const CASES: [Case; 18] = [
+const CASES: [Case; 19] = [
     Case::Dashboard,
     Case::Partnerships,
     Case::Agencies,
@@ -77,6 +79,7 @@ const CASES: [Case; 18] = [
     Case::ApiListAgencies,
     Case::ApiReadGroup,
     Case::ApiCreateAgency,
+    Case::RetentionSchedule,
 ];
 
 fn is_api(case: Case) -> bool {
@@ -148,6 +151,10 @@ fn expected(persona: Persona, case: Case) -> u16 {
                 BusinessManager | SystemAdministrator => 201,
                 _ => 403,
             },
+            RetentionSchedule => match role {
+                BusinessManager | SystemAdministrator => 200,
+                _ => 403,
+            },
         },
     }
 }
@@ -209,6 +216,7 @@ async fn ask(
         Case::ApiListAgencies => "/api/v1/agencies".to_string(),
         Case::ApiReadGroup => format!("/api/v1/groups/{}", fixture.group_id),
         Case::ApiCreateAgency => "/api/v1/agencies".to_string(),
+        Case::RetentionSchedule => "/admin/retention".to_string(),
     };
     if is_api(case) {
         let mut request = if case == Case::ApiCreateAgency {
@@ -463,7 +471,7 @@ on_both_databases!(
 
 /// The routes this test knows, written out by hand: a route added to the site map without
 /// being added here (and to the matrix) fails the build.
-const KNOWN_ROUTES: [(&str, &str); 159] = [
+const KNOWN_ROUTES: [(&str, &str); 162] = [
     ("GET", "/learning-items"),
     ("GET", "/learning-items/new"),
     ("POST", "/learning-items/new"),
@@ -575,6 +583,9 @@ const KNOWN_ROUTES: [(&str, &str); 159] = [
     ("GET", "/admin/review-types"),
     ("GET", "/admin/review-types/{code}"),
     ("POST", "/admin/review-types/{code}"),
+    ("GET", "/admin/retention"),
+    ("GET", "/admin/retention/{key}"),
+    ("POST", "/admin/retention/{key}"),
     ("GET", "/api/v1/notifications"),
     ("POST", "/api/v1/notifications"),
     ("GET", "/api/v1/notifications/{id}"),

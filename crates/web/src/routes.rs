@@ -202,6 +202,9 @@ site_map! { page_rules, page_router, Router;
     get  "/admin/review-types"           => Allowed(Action::ManageSettings), pages::admin_review_types::list;
     get  "/admin/review-types/{code}"    => Allowed(Action::ManageSettings), pages::admin_review_types::edit;
     post "/admin/review-types/{code}"    => Allowed(Action::ManageSettings), pages::admin_review_types::update;
+    get  "/admin/retention"              => Allowed(Action::ManageSettings), pages::admin_retention::show;
+    get  "/admin/retention/{key}"        => Allowed(Action::ManageSettings), pages::admin_retention::edit;
+    post "/admin/retention/{key}"        => Allowed(Action::ManageSettings), pages::admin_retention::update;
     // Help
     get  "/api/docs"                     => Public, pages::api_docs::show;
 }

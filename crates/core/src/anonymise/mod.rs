@@ -142,11 +142,14 @@ pub fn check(text: &str, identifiers: &[Identifier]) -> Vec<Hit> {
             Identifier::Postcode(postcode) => {
                 // With and without the space, as people write them.
                 let compact: String = postcode.chars().filter(|c| !c.is_whitespace()).collect();
-                let spaced = if compact.len() > 3 {
+                // Split by characters, not bytes: a postcode as typed may hold any letter.
+                let characters: Vec<char> = compact.chars().collect();
+                let spaced = if characters.len() > 3 {
+                    let (outward, inward) = characters.split_at(characters.len() - 3);
                     format!(
                         "{} {}",
-                        &compact[..compact.len() - 3],
-                        &compact[compact.len() - 3..]
+                        outward.iter().collect::<String>(),
+                        inward.iter().collect::<String>()
                     )
                 } else {
                     compact.clone()
@@ -238,6 +241,17 @@ mod tests {
         assert_eq!(hits[0].found, "QUINN");
         assert_eq!(hits[0].offset, 27);
         assert_eq!(hits[1].found, "14 Larch Row");
+    }
+
+    #[test]
+    fn a_postcode_of_letters_beyond_ascii_is_searched_not_a_panic() {
+        // Found by fuzzing (fuzz/ anonymise_check): the inward part was cut by bytes.
+        let hits = check(
+            "area ÉÉ1 ÆØŒ on file",
+            &[Identifier::Postcode("ÉÉ1ÆØŒ".to_string())],
+        );
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].found, "ÉÉ1 ÆØŒ");
     }
 
     #[test]

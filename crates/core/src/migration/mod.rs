@@ -15,6 +15,7 @@ mod m0010_client_throttle;
 mod m0011_step_up;
 mod m0012_kept_figures;
 mod m0013_tracker_indexes;
+mod m0014_retention;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0011_step_up::Migration),
             Box::new(m0012_kept_figures::Migration),
             Box::new(m0013_tracker_indexes::Migration),
+            Box::new(m0014_retention::Migration),
         ]
     }
 }

@@ -268,7 +268,8 @@ fn unreadable(extension: &str) -> FieldError {
 
 /// JPEG: drops the application segments other than JFIF (EXIF, XMP, IPTC) and comments.
 fn scrub_jpeg(bytes: &[u8]) -> Result<(Vec<u8>, bool), FieldError> {
-    let mut out = bytes[..2].to_vec();
+    // Shorter than the start-of-image marker: not a JPEG at all.
+    let mut out = bytes.get(..2).ok_or_else(|| unreadable("jpg"))?.to_vec();
     let mut at = 2;
     let mut removed = false;
     while at + 4 <= bytes.len() {
@@ -298,7 +299,7 @@ fn scrub_jpeg(bytes: &[u8]) -> Result<(Vec<u8>, bool), FieldError> {
 
 /// PNG: drops text, EXIF and time chunks.
 fn scrub_png(bytes: &[u8]) -> Result<(Vec<u8>, bool), FieldError> {
-    let mut out = bytes[..8].to_vec();
+    let mut out = bytes.get(..8).ok_or_else(|| unreadable("png"))?.to_vec();
     let mut at = 8;
     let mut removed = false;
     while at + 12 <= bytes.len() {
@@ -350,10 +351,13 @@ fn scrub_pdf(bytes: &[u8]) -> (Vec<u8>, bool) {
                     match out[index] {
                         b'\\' => {
                             out[index] = b' ';
+                            // The escaped byte goes too; a backslash at the very end has
+                            // none, and stepping past it would leave the search outside
+                            // the file.
                             if index + 1 < out.len() {
                                 out[index + 1] = b' ';
+                                index += 1;
                             }
-                            index += 1;
                         }
                         b'(' if index == at => depth = 1,
                         b'(' => {
@@ -613,6 +617,22 @@ mod tests {
         // Just under the cap is a document like any other.
         let large = package_with_a_part_of("word/document.xml", 1024 * 1024);
         assert!(scrub("report.docx", &large).is_ok());
+    }
+
+    #[test]
+    fn files_too_short_for_their_kind_are_refused_not_a_panic() {
+        // Found by fuzzing (fuzz/ strip_metadata): each of these panicked.
+        for (name, bytes) in [
+            ("photo.jpg", &b""[..]),
+            ("photo.jpg", b"\xff"),
+            ("chart.png", b"\x89PNG"),
+        ] {
+            let error = scrub(name, bytes).expect_err("refused");
+            assert_eq!(error.field, "file");
+        }
+        let (clean, removed) = scrub("report.pdf", b"%PDF-1.4 /Author (Demo\\").expect("blanked");
+        assert!(removed);
+        assert_eq!(clean, b"%PDF-1.4 /Author (     ");
     }
 
     #[test]

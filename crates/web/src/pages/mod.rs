@@ -8,6 +8,7 @@ pub mod actions;
 pub mod admin_audit;
 pub mod admin_calendar;
 pub mod admin_people;
+pub mod admin_retention;
 pub mod admin_review_types;
 pub mod agencies;
 pub mod api_docs;
@@ -54,4 +55,28 @@ pub fn store_file(
     std::fs::write(&temporary, bytes)?;
     std::fs::rename(&temporary, &final_path)?;
     Ok(final_path)
+}
+
+/// Removes what a process killed mid-upload left under `files_dir`: the temporary `.part`
+/// files `store_file` had not yet renamed (no record names them). Run at start, before any
+/// request; returns how many went.
+pub fn remove_partial_files(files_dir: &std::path::Path) -> std::io::Result<usize> {
+    let entries = match std::fs::read_dir(files_dir) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(error) => return Err(error),
+    };
+    let mut removed = 0;
+    for entry in entries {
+        let path = entry?.path();
+        if path
+            .extension()
+            .is_some_and(|extension| extension == "part")
+            && path.is_file()
+        {
+            std::fs::remove_file(&path)?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
 }
