@@ -152,7 +152,10 @@ pub async fn serve(settings: Settings, with_demo: bool) -> Result<(), String> {
     let state = AppState::with_clock(db.clone(), web_settings(&settings)?, clock.clone()).await;
     match learnloop_web::pages::remove_partial_files(&settings.files_dir) {
         Ok(0) => {}
-        Ok(removed) => tracing::info!(removed, "removed uploads a stopped process left half-written"),
+        Ok(removed) => tracing::info!(
+            removed,
+            "removed uploads a stopped process left half-written"
+        ),
         Err(error) => {
             return Err(format!(
                 "cannot read the files folder {}: {error}",
@@ -176,10 +179,19 @@ pub async fn serve(settings: Settings, with_demo: bool) -> Result<(), String> {
             public_url: settings.public_url.clone(),
             name: format!("{}-{}", settings.bind, std::process::id()),
         };
-        // Each round also runs the daily retention purge, once a day across instances.
+        // Each round also runs the daily retention purge, once a day across instances; never
+        // on a moved clock (clock_offset_file is for testing), which would purge by a date
+        // that has not come.
+        let retention = match &settings.clock_offset_file {
+            None => Some(settings.files_dir.clone()),
+            Some(_) => {
+                tracing::info!("clock_offset_file is set: the daily retention purge is off");
+                None
+            }
+        };
         tokio::spawn(worker.run_with_retention(
             std::time::Duration::from_secs(settings.reminder_interval_seconds),
-            Some(settings.files_dir.clone()),
+            retention,
         ));
     }
     // The same choice the router makes: a development assets_dir wins over the built-in copy.

@@ -1,4 +1,5 @@
-//! The `learnloop` binary: serve, demo, migrate, config, token.
+//! The `learnloop` binary: init, serve, demo, generate, migrate, config, token, user, audit,
+//! calendar, backup, restore, retention.
 
 mod backup;
 mod commands;

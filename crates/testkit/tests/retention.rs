@@ -139,12 +139,20 @@ on_both_databases!(
             "digests go, reminders of open actions stay"
         );
 
+        let rows_before = count(app, "SELECT COUNT(*) FROM login_attempts").await
+            + count(app, "SELECT COUNT(*) FROM totp_used_steps").await;
         let applied = retention::apply(&app.db, &schedule, now, By::CommandLine)
             .await
             .unwrap();
         assert_eq!(
             applied.purged, due,
             "apply deletes exactly what plan listed"
+        );
+        assert_eq!(
+            count(app, "SELECT COUNT(*) FROM login_attempts").await
+                + count(app, "SELECT COUNT(*) FROM totp_used_steps").await,
+            rows_before - count_of(&due, Kind::SignIns),
+            "as many sign-in records as listed"
         );
         assert_eq!(
             plan_now(app, &schedule)
@@ -169,6 +177,7 @@ on_both_databases!(
             count(app, "SELECT COUNT(*) FROM login_attempts").await > 0,
             "recent attempts stay"
         );
+        assert!(count(app, "SELECT COUNT(*) FROM totp_used_steps").await > 0);
         let labels: Vec<String> = tokens::of_person(conn, manager)
             .await
             .unwrap()

@@ -22,6 +22,8 @@ use crate::state::AppState;
 pub struct Row {
     slug: &'static str,
     label: &'static str,
+    /// The label inside a sentence ("sessions", "expired or revoked API tokens").
+    noun: String,
     period: String,
     counted_from: &'static str,
     condition: Option<&'static str>,
@@ -45,6 +47,7 @@ pub async fn show(State(state): State<AppState>) -> PageResult<Html<String>> {
         .map(|kind| Row {
             slug: kind.slug(),
             label: kind.label(),
+            noun: in_sentence(kind.label()),
             period: kind.describe(schedule.period(kind)),
             counted_from: kind.counted_from(),
             condition: kind.condition(),
@@ -62,7 +65,7 @@ pub async fn show(State(state): State<AppState>) -> PageResult<Html<String>> {
 struct PeriodPage {
     layout: Layout,
     slug: &'static str,
-    label: &'static str,
+    noun: String,
     /// The period stored when the form was drawn (sent back to detect a stale form).
     seen: String,
     /// What the box shows: the stored period, or what was typed.
@@ -72,6 +75,15 @@ struct PeriodPage {
     condition: Option<&'static str>,
     default_period: String,
     conflict: Option<String>,
+}
+
+/// A label as it reads inside a sentence: its first letter in lower case.
+fn in_sentence(label: &str) -> String {
+    let mut chars = label.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }
 
 fn kind_of(slug: &str) -> Result<Kind, PageError> {
@@ -88,12 +100,12 @@ async fn period_page(
     let current = Schedule::load(state.db.conn()).await?.period(kind);
     render(&PeriodPage {
         layout: Layout::new(
-            format!("How long to keep: {}", kind.label()),
+            format!("How long to keep {}", in_sentence(kind.label())),
             "/admin/calendar",
         )
         .with_errors(errors),
         slug: kind.slug(),
-        label: kind.label(),
+        noun: in_sentence(kind.label()),
         seen: current.to_string(),
         value: typed.unwrap_or_else(|| current.to_string()),
         unit: match kind.unit() {
