@@ -22,7 +22,7 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![
+        let all: Vec<Box<dyn MigrationTrait>> = vec![
             Box::new(m0001_reference_data::Migration),
             Box::new(m0002_identity::Migration),
             Box::new(m0003_notifications::Migration),
@@ -37,6 +37,35 @@ impl MigratorTrait for Migrator {
             Box::new(m0012_kept_figures::Migration),
             Box::new(m0013_tracker_indexes::Migration),
             Box::new(m0014_retention::Migration),
-        ]
+        ];
+        all.into_iter()
+            .map(|migration| Box::new(Whole(migration)) as Box<dyn MigrationTrait>)
+            .collect()
+    }
+}
+
+/// A migration applied in one transaction with its record in `seaql_migrations`, on SQLite
+/// too (the library's default there is none): an upgrade that fails part way changes nothing,
+/// and the next start tries the same migration again.
+struct Whole(Box<dyn MigrationTrait>);
+
+impl MigrationName for Whole {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Whole {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        self.0.up(manager).await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        self.0.down(manager).await
+    }
+
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
     }
 }
