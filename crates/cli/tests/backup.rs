@@ -5,7 +5,6 @@
 //! the same bytes. Bad input is refused before anything is written. On SQLite and PostgreSQL.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::Arc;
@@ -13,24 +12,20 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use learnloop_core::backup::{Manifest, sha256_hex};
-use learnloop_core::identity::totp;
-use learnloop_core::{cases, demo};
+use learnloop_core::cases;
 use learnloop_testkit::browser::csrf_in;
 use learnloop_testkit::sea_orm::{
     ConnectionTrait, Database, DatabaseConnection, DbBackend, EntityTrait, Statement,
 };
 use learnloop_testkit::{Backend, TestDatabase, reqwest};
 
-const MANAGER: &str = "business.manager@fernbridge.example";
+mod support;
+
+use support::signed_in;
 const BEFORE_THE_BACKUP: &[u8] = b"%PDF-1.7 a fictional referral, uploaded before the backup";
 
 fn learnloop(files_dir: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_learnloop"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("LEARNLOOP_") {
-            command.env_remove(key);
-        }
-    }
+    let mut command = support::learnloop();
     command
         .env("LEARNLOOP_FILES_DIR", files_dir)
         .env("LEARNLOOP_LOG_LEVEL", "warn");
@@ -63,77 +58,9 @@ fn stderr(output: &Output) -> String {
 
 /// Starts `learnloop demo` on the database and files folder; returns it and its address.
 fn start(database: &str, files_dir: &Path) -> (Child, String) {
-    let mut child = learnloop(files_dir)
-        .args(["demo", "--bind", "127.0.0.1:0", "--database", database])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let stdout = child.stdout.take().expect("stdout");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    for line in BufReader::new(stdout).lines() {
-        let line = line.expect("line");
-        if let Some(address) = line.strip_prefix("learnloop is listening on ") {
-            return (child, address.trim().to_string());
-        }
-        if Instant::now() > deadline {
-            break;
-        }
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("learnloop demo did not start listening");
-}
-
-async fn signed_in(base: &str) -> reqwest::Client {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap();
-    let html = client
-        .get(format!("{base}/sign-in"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let answer = client
-        .post(format!("{base}/sign-in"))
-        .header("origin", base)
-        .form(&[
-            ("csrf_token", csrf_in(&html).as_str()),
-            ("email", MANAGER),
-            ("password", demo::DEMO_PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status(), 303);
-    let html = client
-        .get(format!("{base}/sign-in/second-factor"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let code = totp::current_code(demo::DEMO_TOTP_SECRET, chrono::Utc::now()).unwrap();
-    let answer = client
-        .post(format!("{base}/sign-in/second-factor"))
-        .header("origin", base)
-        .form(&[
-            ("csrf_token", csrf_in(&html).as_str()),
-            ("code", code.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status(), 303, "second factor accepted");
-    client
+    let mut command = learnloop(files_dir);
+    command.args(["demo", "--bind", "127.0.0.1:0", "--database", database]);
+    support::spawn_listening(command, "demo")
 }
 
 /// Attaches a file to a case through the case page's form; returns the answer's status.
