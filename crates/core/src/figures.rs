@@ -173,19 +173,6 @@ pub mod entity {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-/// The current data version.
-pub async fn version(db: &impl ConnectionTrait) -> CoreResult<i64> {
-    let backend = db.get_database_backend();
-    let row = db
-        .query_one_raw(sea_orm::Statement::from_string(
-            backend,
-            "SELECT version FROM figures_version WHERE id = 1",
-        ))
-        .await?
-        .ok_or_else(|| CoreError::Conflict("the figures version is missing".to_string()))?;
-    Ok(row.try_get_by_index(0)?)
-}
-
 /// Computes the figures of `scope` on `today`.
 pub async fn compute(
     db: &impl ConnectionTrait,
@@ -267,7 +254,7 @@ pub async fn for_scope(
     now: DateTime<Utc>,
 ) -> CoreResult<Shown> {
     let today = now.date_naive();
-    let version = version(db).await?;
+    let version = crate::data_version::current(db).await?;
     if let Some(row) = entity::Entity::find_by_id(scope.key()).one(db).await?
         && row.version == version
         && row.computed_for == today
@@ -296,7 +283,7 @@ pub async fn keep(
     shown: &Shown,
     now: DateTime<Utc>,
 ) -> CoreResult<bool> {
-    if version(db).await? != shown.version {
+    if crate::data_version::current(db).await? != shown.version {
         return Ok(false);
     }
     let figures = serde_json::to_string(&shown.figures)
@@ -336,7 +323,7 @@ pub async fn refresh(db: &crate::Db, now: DateTime<Utc>) -> CoreResult<usize> {
         .await?;
     let mut refreshed = 0;
     for row in rows {
-        let current = version(db.conn()).await?;
+        let current = crate::data_version::current(db.conn()).await?;
         let fresh = row.version == current
             && row.computed_for == today
             && now - row.computed_at < REFRESH_AFTER;
@@ -352,7 +339,7 @@ pub async fn refresh(db: &crate::Db, now: DateTime<Utc>) -> CoreResult<usize> {
             figures: compute(&txn, &scope, today).await?,
             computed_at: now,
             kept: false,
-            version: version(&txn).await?,
+            version: crate::data_version::current(&txn).await?,
         };
         txn.commit().await?;
         let txn = db.write().await?;

@@ -12,6 +12,7 @@ pub mod backup;
 pub mod calendar;
 pub mod cases;
 pub mod clock;
+pub mod data_version;
 pub mod db;
 pub mod deadlines;
 pub mod decisions;

@@ -148,7 +148,7 @@ fn condition(filter: &Filter, today: NaiveDate, window_days: i64) -> Condition {
 /// Totals of the tracker's filters, kept for the data version they were counted at: a count
 /// over 100,000 actions costs milliseconds, and the same few filters are asked for again and
 /// again between changes. The version (bumped by triggers in every changing transaction,
-/// `figures::version`) is read before the count, so a total is never kept under a version
+/// `data_version`) is read before the count, so a total is never kept under a version
 /// newer than the data it counted.
 #[derive(Clone, Debug, Default)]
 pub struct KeptTotals {
@@ -197,7 +197,7 @@ pub async fn page(
     limit: u64,
 ) -> CoreResult<(Vec<Model>, u64)> {
     let condition = condition(filter, today, window_days);
-    let version = crate::figures::version(db).await?;
+    let version = crate::data_version::current(db).await?;
     let key = format!("{today}|{window_days}|{filter:?}");
     let total = match kept.get(version, &key) {
         Some(total) => total,
