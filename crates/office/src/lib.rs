@@ -245,6 +245,7 @@ fn cell_text(cell: &calamine::DataRef<'_>) -> String {
 fn read_xlsx(file_name: &str, bytes: &[u8], max_rows: usize) -> Result<Vec<Vec<String>>, String> {
     use calamine::{Reader, Xlsx};
     check_package(file_name, bytes)?;
+    check_cell_references(file_name, bytes)?;
     let unreadable = || format!("{file_name} is not an Excel workbook that can be read");
     let mut workbook: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).map_err(|_| unreadable())?;
     let first = workbook
@@ -297,6 +298,126 @@ fn read_xlsx(file_name: &str, bytes: &[u8], max_rows: usize) -> Result<Vec<Vec<S
         .into_values()
         .map(|line| line.into_iter().skip(first_column).collect())
         .collect())
+}
+
+/// The last row and column of a worksheet (1,048,576 and XFD).
+const GRID_ROWS: u64 = 1_048_576;
+const GRID_COLUMNS: u64 = 16_384;
+
+/// Refuses a workbook with a cell reference (an `r` or `ref` attribute) beyond the grid, or a
+/// range running backwards. calamine 0.38 reads references with unchecked arithmetic:
+/// "ZZZZZZZ1" overflows (a panic in debug builds, a made-up position in release) and "B2:A1"
+/// is subtracted the wrong way round. Every part is scanned as bytes, which finds every
+/// attribute calamine reads (and, harmlessly, look-alikes in text); found by fuzzing.
+fn check_cell_references(file_name: &str, bytes: &[u8]) -> Result<(), String> {
+    use std::io::Read;
+    let unreadable = || format!("{file_name} is not an Excel workbook that can be read");
+    let mut archive =
+        zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|_| unreadable())?;
+    let mut xml = Vec::new();
+    for index in 0..archive.len() {
+        xml.clear();
+        // Any part, whatever its name: the workbook's relationships choose which are read.
+        archive
+            .by_index(index)
+            .map_err(|_| unreadable())?
+            .take(PACKAGE_LIMITS.max_part_bytes)
+            .read_to_end(&mut xml)
+            .map_err(|_| unreadable())?;
+        if let Some(reference) = reference_beyond_grid(&xml) {
+            let shown: String = String::from_utf8_lossy(reference)
+                .chars()
+                .take(24)
+                .collect();
+            return Err(format!(
+                "{file_name} refers to cell “{shown}”, which is outside any worksheet"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The first `r="…"` or `ref="…"` value that names a cell beyond the grid or a backwards range.
+fn reference_beyond_grid(xml: &[u8]) -> Option<&[u8]> {
+    let name_byte =
+        |byte: u8| byte.is_ascii_alphanumeric() || matches!(byte, b':' | b'_' | b'-' | b'.');
+    for start in (0..xml.len()).filter(|at| xml[*at] == b'r') {
+        if start > 0 && name_byte(xml[start - 1]) {
+            continue;
+        }
+        let mut at = if xml[start..].starts_with(b"ref") {
+            start + 3
+        } else {
+            start + 1
+        };
+        let skip_spaces = |mut at: usize| {
+            while xml.get(at).is_some_and(u8::is_ascii_whitespace) {
+                at += 1;
+            }
+            at
+        };
+        at = skip_spaces(at);
+        if xml.get(at) != Some(&b'=') {
+            continue;
+        }
+        at = skip_spaces(at + 1);
+        let Some(quote) = xml.get(at).copied().filter(|q| matches!(q, b'"' | b'\'')) else {
+            continue;
+        };
+        let value = &xml[at + 1..];
+        let value = &value[..value
+            .iter()
+            .position(|b| *b == quote)
+            .unwrap_or(value.len())];
+        let parts: Vec<Reference> = value.split(|b| *b == b':').map(reference).collect();
+        let backwards = matches!(
+            parts.as_slice(),
+            [Reference::Cell(r0, c0), Reference::Cell(r1, c1)]
+                if *c0 > 0 && *c1 > 0 && (r1 < r0 || c1 < c0)
+        );
+        if backwards || parts.contains(&Reference::Beyond) {
+            return Some(value);
+        }
+    }
+    None
+}
+
+#[derive(PartialEq)]
+enum Reference {
+    /// Row and column from 1 (column 0: none given).
+    Cell(u64, u64),
+    /// Letters or digits that run past the grid, before anything calamine would stop at.
+    Beyond,
+    /// Something calamine refuses by itself.
+    Other,
+}
+
+/// A reference as calamine reads one: column letters, then row digits; counted here without
+/// overflowing.
+fn reference(text: &[u8]) -> Reference {
+    let letters = text.iter().take_while(|b| b.is_ascii_alphabetic()).count();
+    let digits = text[letters..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    let column = text[..letters].iter().fold(0u64, |column, letter| {
+        column
+            .saturating_mul(26)
+            .saturating_add(u64::from(letter.to_ascii_uppercase() - b'A') + 1)
+    });
+    let row = text[letters..letters + digits]
+        .iter()
+        .fold(0u64, |row, digit| {
+            row.saturating_mul(10)
+                .saturating_add(u64::from(digit - b'0'))
+        });
+    if column > GRID_COLUMNS || row > GRID_ROWS {
+        Reference::Beyond
+    } else if letters + digits < text.len() || row == 0 {
+        Reference::Other
+    } else {
+        Reference::Cell(row, column)
+    }
 }
 
 /// Caps on an Office package (.docx, .xlsx, .odt are zip files): how many parts, and how large
@@ -530,6 +651,45 @@ mod tests {
         });
         let message = read_table("tracker.xlsx", &deep, 1).expect_err("refused");
         assert!(message.contains("more than 1 rows"), "{message}");
+    }
+
+    #[test]
+    fn references_beyond_the_grid_or_backwards_are_refused_by_name() {
+        // Found by fuzzing (fuzz/ tracker_import_xlsx): calamine panicked on each in debug
+        // builds, or made up a position.
+        let dimension = |reference: &str| {
+            let reference = reference.to_string();
+            with_part(&small_workbook(), "xl/worksheets/sheet1.xml", move |xml| {
+                let start = xml.find("<dimension ref=\"").unwrap_or(0) + "<dimension ref=\"".len();
+                let end = start + xml[start..].find('"').unwrap_or(0);
+                format!("{}{reference}{}", &xml[..start], &xml[end..])
+            })
+        };
+        for reference in [
+            "A1:XFDFDFDFDFDFD1048576",
+            "A1:B99999999999",
+            "B2:A1",
+            "A1:XFE1",
+        ] {
+            let message =
+                read_table("tracker.xlsx", &dimension(reference), 20).expect_err(reference);
+            assert!(
+                message.starts_with("tracker.xlsx refers to cell"),
+                "{message}"
+            );
+        }
+        let row = with_part(&small_workbook(), "xl/worksheets/sheet1.xml", |xml| {
+            xml.replace("<row r=\"2\"", "<row r = '4294967295'")
+        });
+        let message = read_table("tracker.xlsx", &row, 20).expect_err("row");
+        assert!(message.contains("“4294967295”"), "{message}");
+        // The last cell of the grid is a cell like any other.
+        assert!(
+            read_table("tracker.xlsx", &dimension("A1:XFD1048576"), 20)
+                .expect_err("declared too large")
+                .contains("declares")
+        );
+        assert!(reference_beyond_grid(br#"<c r="XFD1048576"/><c r:id="ZZZZZZZZ1"/>"#).is_none());
     }
 
     #[test]

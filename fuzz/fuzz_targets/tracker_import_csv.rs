@@ -1,0 +1,2 @@
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| learnloop_fuzz_targets::tracker_import_csv(data));
