@@ -477,6 +477,13 @@ fn scrub_package(
                 let file = archive
                     .by_index_raw(index)
                     .map_err(|_| unreadable(extension))?;
+                // A part said to be longer than the file would be copied short under a header
+                // still claiming the full length (a deflated part reads correctly all the
+                // same), and the result would not be a package.
+                let end = file.data_start().checked_add(file.compressed_size());
+                if end.is_none_or(|end| end > u64::try_from(bytes.len()).unwrap_or(u64::MAX)) {
+                    return Err(unreadable(extension));
+                }
                 writer
                     .raw_copy_file(file)
                     .map_err(|_| unreadable(extension))?;
@@ -633,6 +640,29 @@ mod tests {
         let (clean, removed) = scrub("report.pdf", b"%PDF-1.4 /Author (Demo\\").expect("blanked");
         assert!(removed);
         assert_eq!(clean, b"%PDF-1.4 /Author (     ");
+    }
+
+    #[test]
+    fn a_part_said_to_run_past_the_end_of_the_file_is_refused() {
+        // Found by fuzzing (fuzz/ strip_metadata): the part was copied short, and each
+        // stripping of the result gave a different, larger and broken package.
+        let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        writer
+            .start_file("word/document.xml", options)
+            .expect("zip");
+        writer.write_all(b"<w:document/>").expect("zip");
+        let mut bytes = writer.finish().expect("zip").into_inner();
+        assert!(scrub("report.docx", &bytes).is_ok());
+        // The compressed size in the central directory entry, 20 bytes after its signature.
+        let central = bytes
+            .windows(4)
+            .position(|window| window == b"PK\x01\x02")
+            .expect("a central directory");
+        bytes[central + 20..central + 24].copy_from_slice(&60_000u32.to_le_bytes());
+        let error = scrub("report.docx", &bytes).expect_err("refused");
+        assert_eq!(error.field, "file");
     }
 
     #[test]
